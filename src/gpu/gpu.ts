@@ -1,0 +1,203 @@
+// The runtime every kernel records into: one device, a buffer pool, a pipeline cache and
+// the command encoder being filled. Dispatches accumulate in one compute pass until
+// something needs the queue (an upload, a read, an explicit submit), so a training step
+// becomes one command buffer.
+import type { EspDevice } from '../device/device.ts';
+import { BufferPool } from './bufferPool.ts';
+import { PipelineCache, kernelName, type KernelSource } from './pipelineCache.ts';
+import { Tensor, formatShape, shapeSize, type DType } from './tensor.ts';
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+const UNIFORM = 0x40;
+const MAP_MODE_READ = 0x01;
+
+export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
+
+export type Binding = Tensor | GPUBuffer;
+
+export class Gpu {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  dispatchCount = 0;
+
+  constructor(readonly esp: EspDevice) {
+    this.device = esp.device;
+    this.pool = new BufferPool(this.device);
+    this.pipelines = new PipelineCache(this.device);
+  }
+
+  get limits() {
+    return this.esp.limits;
+  }
+
+  /** An uninitialised tensor from the pool (contents are whatever the buffer held). */
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const bytes = shapeSize(shape) * 4;
+    if (bytes > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(
+        `Tensor ${formatShape(shape)} needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ${this.limits.maxStorageBufferBindingSize}`,
+      );
+    }
+    return new Tensor(this.pool.acquire(bytes, TENSOR_USAGE), shape, dtype);
+  }
+
+  upload(data: ArrayLike<number> | Float32Array | Uint32Array, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.empty(shape, dtype);
+    if (data.length !== t.size) {
+      throw new Error(`upload: ${data.length} values do not fill shape ${formatShape(shape)} (${t.size} values)`);
+    }
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrites a tensor's contents from the CPU, after everything recorded so far. */
+  write(t: Tensor, data: ArrayLike<number> | Float32Array | Uint32Array, offsetElements = 0): void {
+    const typed =
+      t.dtype === 'u32'
+        ? data instanceof Uint32Array ? data : Uint32Array.from(data as ArrayLike<number>)
+        : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    if (offsetElements + typed.length > t.size) throw new Error(`write: ${typed.length} values overflow tensor ${formatShape(t.shape)}`);
+    // queue.writeBuffer runs before any command still sitting in the encoder, and the
+    // pool may have handed this buffer to earlier recorded work: keep the order.
+    this.submit();
+    this.device.queue.writeBuffer(t.buffer, offsetElements * 4, typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+
+  release(...tensors: (Tensor | undefined)[]): void {
+    for (const t of tensors) if (t) this.pool.release(t.buffer);
+  }
+
+  /** A uniform buffer with these bytes; cached by content since shapes repeat every step. */
+  uniform(bytes: ArrayBuffer): GPUBuffer {
+    const key = Array.from(new Uint32Array(bytes)).join(',');
+    let buffer = this.uniforms.get(key);
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16), usage: UNIFORM | COPY_DST });
+      this.device.queue.writeBuffer(buffer, 0, bytes);
+      this.uniforms.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  /**
+   * Records one dispatch. Binding 0 is the uniform block (when `params` is given),
+   * storage bindings follow in order from 1 (from 0 when there are no params).
+   */
+  async dispatch(
+    source: KernelSource,
+    bindings: readonly Binding[],
+    workgroups: readonly [number, number?, number?],
+    params?: ArrayBuffer,
+  ): Promise<void> {
+    const pipeline = await this.pipelines.get(source);
+    const buffers = params ? [this.uniform(params), ...bindings.map(bufferOf)] : bindings.map(bufferOf);
+    const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const [x, y = 1, z = 1] = workgroups;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new Error(`${kernelName(source)}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.size !== dst.size) throw new Error(`copy: sizes differ (${formatShape(src.shape)} vs ${formatShape(dst.shape)})`);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.size * 4);
+  }
+
+  /** Submits everything recorded so far as one command buffer. */
+  submit(): void {
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = undefined;
+    }
+  }
+
+  /** Waits until the GPU has finished all submitted work; throws GPU errors seen so far. */
+  async sync(): Promise<void> {
+    this.submit();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.esp.lost]);
+    this.esp.throwIfFailed();
+  }
+
+  async read(t: Tensor): Promise<Float32Array> {
+    const bytes = await this.readBytes(t);
+    return new Float32Array(bytes);
+  }
+
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(t));
+  }
+
+  private async readBytes(t: Tensor): Promise<ArrayBuffer> {
+    const size = t.size * 4;
+    const staging = this.pool.acquire(size, MAP_READ | COPY_DST);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    this.submit();
+    try {
+      await Promise.race([staging.mapAsync(MAP_MODE_READ, 0, size), this.esp.lost]);
+      this.esp.throwIfFailed();
+      const copy = staging.getMappedRange(0, size).slice(0);
+      staging.unmap();
+      return copy;
+    } finally {
+      this.pool.release(staging);
+    }
+  }
+
+  stats() {
+    return { ...this.pool.stats(), uniforms: this.uniforms.size, pipelines: this.pipelines.size, dispatches: this.dispatchCount };
+  }
+
+  dispose(): void {
+    this.endPass();
+    this.encoder = undefined;
+    for (const b of this.uniforms.values()) b.destroy();
+    this.uniforms.clear();
+    this.pool.destroyAll();
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    return (this.pass ??= this.commandEncoder().beginComputePass());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = undefined;
+  }
+}
+
+function bufferOf(b: Binding): GPUBuffer {
+  return b instanceof Tensor ? b.buffer : b;
+}
+
+/** Packs a uniform block: integers as u32, `{ f32: x }` as f32, each one 4-byte slot. */
+export function packParams(...values: (number | { f32: number })[]): ArrayBuffer {
+  const slots = Math.max(4, Math.ceil(values.length / 4) * 4);
+  const view = new DataView(new ArrayBuffer(slots * 4));
+  values.forEach((v, i) => {
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`packParams: slot ${i} = ${v} is not a u32`);
+      view.setUint32(i * 4, v, true);
+    } else view.setFloat32(i * 4, v.f32, true);
+  });
+  return view.buffer;
+}

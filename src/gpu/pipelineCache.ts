@@ -1,0 +1,79 @@
+// Compiles each (shader, specialization, entry point) once. Compile errors become
+// errors that name the shader file and line, not Dawn's anonymous module dump.
+import { specialize, type Specialization } from './specialize.ts';
+
+export interface ShaderFile {
+  /** File name under shaders/, used in error messages. */
+  file: string;
+  code: string;
+}
+
+export interface KernelSource {
+  /** WGSL files concatenated in order (e.g. an op's operand loaders, then the GEMM core). */
+  files: readonly ShaderFile[];
+  entryPoint: string;
+  consts?: Specialization;
+}
+
+export function kernelName(source: KernelSource): string {
+  return source.files.map((f) => f.file).join('+');
+}
+
+export class PipelineCache {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  compileCount = 0;
+  compileMs = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  get(source: KernelSource): Promise<GPUComputePipeline> {
+    const key = `${kernelName(source)}|${source.entryPoint}|${JSON.stringify(source.consts ?? {})}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.compile(source);
+      pipeline.catch(() => this.pipelines.delete(key));
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  private async compile(source: KernelSource): Promise<GPUComputePipeline> {
+    const started = performance.now();
+    const name = kernelName(source);
+    const code = specialize(source.files.map((f) => f.code).join('\n'), name, source.consts);
+    const module = this.device.createShaderModule({ label: name, code });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) {
+      const lines = errors.map((m) => `${fileLine(source.files, m.lineNum)}:${m.linePos}: ${m.message}`);
+      throw new Error(`WGSL compile error in ${name}\n${lines.join('\n')}`);
+    }
+    const pipeline = await this.device
+      .createComputePipelineAsync({
+        label: `${name}:${source.entryPoint}`,
+        layout: 'auto',
+        compute: { module, entryPoint: source.entryPoint },
+      })
+      .catch((error: Error) => {
+        throw new Error(`${name}: cannot create pipeline "${source.entryPoint}": ${error.message}`);
+      });
+    this.compileCount++;
+    this.compileMs += performance.now() - started;
+    return pipeline;
+  }
+}
+
+/** Maps a line of the concatenated module back to "file:line". */
+function fileLine(files: readonly ShaderFile[], line: number): string {
+  let remaining = line;
+  for (const f of files) {
+    const count = f.code.split('\n').length;
+    if (remaining <= count) return `${f.file}:${remaining}`;
+    remaining -= count;
+  }
+  return `${files[files.length - 1]?.file ?? 'wgsl'}:${line}`;
+}

@@ -1,0 +1,63 @@
+// Launches the shared GEMM core (shaders/gemm.wgsl) behind an op's operand loaders.
+// Split-K: when M×N gives too few workgroups to fill the device and K is long (the
+// weight gradients of convolutions), K is cut into splits whose partial products are
+// summed afterwards in a fixed order, which keeps results deterministic.
+import gemmCore from '../../shaders/gemm.wgsl';
+import type { Binding, Gpu } from '../gpu/gpu.ts';
+import type { ShaderFile } from '../gpu/pipelineCache.ts';
+import type { Specialization } from '../gpu/specialize.ts';
+import { gemmConfig } from './gemmConfig.ts';
+
+export interface GemmLaunch {
+  op: ShaderFile;
+  M: number;
+  N: number;
+  K: number;
+  /** Op-specific consts (transposes, bias mode, ...). */
+  consts?: Specialization;
+  /** Builds the uniform block; receives kPerSplit so the op can put it where gemmShape reads it. */
+  params: (kPerSplit: number) => ArrayBuffer;
+  bindings: readonly Binding[];
+  /** From planSplitK; 1 when omitted. */
+  split?: SplitK;
+}
+
+export interface SplitK {
+  splits: number;
+  kPerSplit: number;
+}
+
+const MIN_K_PER_SPLIT = 256;
+const TARGET_WORKGROUPS = 64;
+
+/**
+ * How to cut K: enough workgroups to fill the device, each split still long. The plan
+ * depends only on the shape and the tile config, so a given device always sums in the
+ * same order. `requested` forces a number of splits (tests use it).
+ */
+export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?: number): SplitK {
+  const c = gemmConfig(gpu);
+  let wanted = requested;
+  if (wanted === undefined) {
+    const tiles = Math.ceil(M / (c.WG_M * c.TM)) * Math.ceil(N / (c.WG_N * c.TN));
+    wanted = tiles >= TARGET_WORKGROUPS ? 1 : Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(K / MIN_K_PER_SPLIT));
+  }
+  wanted = Math.max(1, Math.min(wanted, Math.ceil(K / c.TK)));
+  const kPerSplit = Math.ceil(Math.ceil(K / wanted) / c.TK) * c.TK;
+  return { splits: Math.max(1, Math.ceil(K / kPerSplit)), kPerSplit: Math.max(kPerSplit, c.TK) };
+}
+
+export async function launchGemm(gpu: Gpu, launch: GemmLaunch): Promise<void> {
+  const c = gemmConfig(gpu);
+  const { splits, kPerSplit } = launch.split ?? { splits: 1, kPerSplit: launch.K };
+  await gpu.dispatch(
+    {
+      files: [launch.op, { file: 'gemm.wgsl', code: gemmCore }],
+      entryPoint: c.variant,
+      consts: { ...launch.consts, WG_M: c.WG_M, WG_N: c.WG_N, TM: c.TM, TN: c.TN, TK: c.TK },
+    },
+    launch.bindings,
+    [Math.ceil(launch.N / (c.WG_N * c.TN)), Math.ceil(launch.M / (c.WG_M * c.TM)), splits],
+    launch.params(kPerSplit),
+  );
+}

@@ -1,0 +1,22 @@
+// One device per test file: acquired in beforeAll (Dawn aborts when asked inside a test
+// body on some pools) and destroyed afterwards so the worker process can exit.
+import { afterAll, beforeAll } from 'vitest';
+import { acquireDevice, type EspDevice } from '../../src/device/device.ts';
+import { Gpu } from '../../src/gpu/gpu.ts';
+
+export function useGpu(): () => Gpu {
+  let gpu: Gpu | undefined;
+  let esp: EspDevice | undefined;
+  beforeAll(async () => {
+    esp = await acquireDevice();
+    gpu = new Gpu(esp);
+  });
+  afterAll(() => {
+    gpu?.dispose();
+    esp?.dispose();
+  });
+  return () => {
+    if (!gpu) throw new Error('GPU not acquired yet: call the getter inside a test');
+    return gpu;
+  };
+}

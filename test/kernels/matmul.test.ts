@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { matmul } from '../../src/kernels/matmul.ts';
+import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
+import { useGpu } from '../helpers/gpu.ts';
+import { TestRandom } from '../helpers/random.ts';
+import { matmul64 } from '../reference/matmul.ts';
+
+const gpu = useGpu();
+
+describe('matmul', () => {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [17, 33, 9],
+    [64, 64, 64],
+    [130, 70, 257],
+    [1, 1024, 10],
+  ];
+  for (const [M, K, N] of shapes)
+    for (const transA of [false, true])
+      for (const transB of [false, true])
+        it(`${M}x${K}x${N} transA=${transA} transB=${transB}`, async () => {
+          const rng = new TestRandom(M * 1000 + K * 10 + N);
+          const a = rng.array(M * K);
+          const b = rng.array(K * N);
+          const A = gpu().upload(a, transA ? [K, M] : [M, K]);
+          const B = gpu().upload(b, transB ? [N, K] : [K, N]);
+          const C = await matmul(gpu(), A, B, { transA, transB });
+          expectClose(await gpu().read(C), matmul64(a, b, M, K, N, transA, transB), FORWARD, 'C');
+          gpu().release(A, B, C);
+        });
+
+  it('adds a bias per column', async () => {
+    const rng = new TestRandom(3);
+    const [M, K, N] = [9, 13, 11];
+    const a = rng.array(M * K);
+    const b = rng.array(N * K);
+    const bias = rng.array(N);
+    const expected = matmul64(a, b, M, K, N, false, true).map((v, i) => v + bias[i % N]!);
+    const C = await matmul(gpu(), gpu().upload(a, [M, K]), gpu().upload(b, [N, K]), { transB: true, bias: gpu().upload(bias, [N]) });
+    expectClose(await gpu().read(C), expected, FORWARD, 'C + bias');
+  });
+
+  it('split-K sums partial products to the same result', async () => {
+    const rng = new TestRandom(4);
+    const [M, K, N] = [20, 3001, 12];
+    const a = rng.array(M * K);
+    const b = rng.array(K * N);
+    const A = gpu().upload(a, [K, M]);
+    const B = gpu().upload(b, [K, N]);
+    for (const splits of [1, 3, 7]) {
+      const C = await matmul(gpu(), A, B, { transA: true, splits });
+      expectClose(await gpu().read(C), matmul64(a, b, M, K, N, true, false), BACKWARD, `C with ${splits} splits`);
+      gpu().release(C);
+    }
+  });
+
+  it('rejects mismatched inner sizes with both shapes in the message', async () => {
+    const A = gpu().upload(new Float32Array(6), [2, 3]);
+    const B = gpu().upload(new Float32Array(8), [4, 2]);
+    await expect(matmul(gpu(), A, B)).rejects.toThrow(/inner sizes differ.*\[2, 3\].*\[4, 2\]/);
+  });
+});
