@@ -68,7 +68,10 @@ function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription
 export async function acquireDevice(options: AcquireOptions = {}): Promise<EspDevice> {
   const wanted = options.adapter ?? envAdapterName();
   const gpu = gpuEntry(wanted);
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference }).catch((error: Error) => {
+    // Dawn refuses an unknown `adapter=` name and lists what it has.
+    throw new Error(`Cannot get WebGPU adapter${wanted ? ` "${wanted}" (option adapter / ESPGPU_ADAPTER)` : ''}: ${error.message}`);
+  });
   if (!adapter) {
     throw new Error(
       `No WebGPU adapter found (${runtime}). On Linux without a GPU install a Vulkan driver such as ` +

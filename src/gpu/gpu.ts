@@ -67,9 +67,10 @@ export class Gpu {
     // queue.writeBuffer runs before any command still sitting in the encoder, and the
     // pool may have handed this buffer to earlier recorded work: keep the order.
     this.submit();
-    this.device.queue.writeBuffer(t.buffer, offsetElements * 4, typed.buffer, typed.byteOffset, typed.byteLength);
+    this.device.queue.writeBuffer(t.buffer, t.byteOffset + offsetElements * 4, typed.buffer, typed.byteOffset, typed.byteLength);
   }
 
+  /** Returns tensors' buffers to the pool. Views (offset ≠ 0 or owned elsewhere) must not be released. */
   release(...tensors: (Tensor | undefined)[]): void {
     for (const t of tensors) if (t) this.pool.release(t.buffer);
   }
@@ -97,8 +98,8 @@ export class Gpu {
     params?: ArrayBuffer,
   ): Promise<void> {
     const pipeline = await this.pipelines.get(source);
-    const buffers = params ? [this.uniform(params), ...bindings.map(bufferOf)] : bindings.map(bufferOf);
-    const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const resources = params ? [{ buffer: this.uniform(params) }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
+    const entries = resources.map((resource, binding) => ({ binding, resource }));
     const [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new Error(`${kernelName(source)}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
@@ -114,7 +115,7 @@ export class Gpu {
   copy(src: Tensor, dst: Tensor): void {
     if (src.size !== dst.size) throw new Error(`copy: sizes differ (${formatShape(src.shape)} vs ${formatShape(dst.shape)})`);
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.size * 4);
+    this.commandEncoder().copyBufferToBuffer(src.buffer, src.byteOffset, dst.buffer, dst.byteOffset, src.byteLength);
   }
 
   /** Submits everything recorded so far as one command buffer. */
@@ -143,10 +144,10 @@ export class Gpu {
   }
 
   private async readBytes(t: Tensor): Promise<ArrayBuffer> {
-    const size = t.size * 4;
+    const size = t.byteLength;
     const staging = this.pool.acquire(size, MAP_READ | COPY_DST);
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.submit();
     try {
       await Promise.race([staging.mapAsync(MAP_MODE_READ, 0, size), this.esp.lost]);
@@ -185,8 +186,8 @@ export class Gpu {
   }
 }
 
-function bufferOf(b: Binding): GPUBuffer {
-  return b instanceof Tensor ? b.buffer : b;
+function bindingOf(b: Binding): GPUBufferBinding {
+  return b instanceof Tensor ? { buffer: b.buffer, offset: b.byteOffset, size: Math.max(4, b.byteLength) } : { buffer: b };
 }
 
 /** Packs a uniform block: integers as u32, `{ f32: x }` as f32, each one 4-byte slot. */

@@ -7,8 +7,24 @@ export class Tensor {
     readonly buffer: GPUBuffer,
     readonly shape: readonly number[],
     readonly dtype: DType = 'f32',
+    /** Start within the buffer, in elements: views into one flat parameter buffer. */
+    readonly offset = 0,
   ) {
     this.size = shapeSize(shape);
+  }
+
+  get byteOffset(): number {
+    return this.offset * 4;
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  /** The same data under another shape with as many elements. */
+  reshape(shape: readonly number[]): Tensor {
+    if (shapeSize(shape) !== this.size) throw new Error(`reshape: ${formatShape(this.shape)} has ${this.size} values, ${formatShape(shape)} needs ${shapeSize(shape)}`);
+    return new Tensor(this.buffer, shape, this.dtype, this.offset);
   }
 }
 

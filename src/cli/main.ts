@@ -1,0 +1,95 @@
+// The `espgpu` command: `info` describes the WebGPU adapter, `demo` trains the MNIST CNN
+// on the embedded Fashion-MNIST subset and reports accuracy and speed.
+import { Command, InvalidArgumentError } from 'commander';
+import { acquireDevice } from '../device/device.ts';
+import { Gpu } from '../gpu/gpu.ts';
+import { mnistCnn } from '../nn/models/mnistCnn.ts';
+import { cosineSchedule } from '../optim/schedules.ts';
+import { Classifier } from '../train/classifier.ts';
+import { accuracy, fit } from '../train/fit.ts';
+import { embeddedDataDir, loadIdxDataset } from './embeddedData.ts';
+
+function integerAtLeast(name: string, min: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+async function withGpu<T>(adapter: string | undefined, body: (gpu: Gpu) => Promise<T>): Promise<T> {
+  const esp = await acquireDevice({ adapter });
+  const gpu = new Gpu(esp);
+  try {
+    return await body(gpu);
+  } finally {
+    gpu.dispose();
+    esp.dispose();
+  }
+}
+
+const program = new Command('espgpu').description('Train image classifiers on any WebGPU device').showHelpAfterError();
+
+program
+  .command('info')
+  .description('describe the WebGPU adapter and the limits espgpu got')
+  .option('--adapter <name>', 'pick the adapter whose name contains this (also $ESPGPU_ADAPTER)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { adapter?: string; json?: boolean }) => {
+    await withGpu(opts.adapter, async (gpu) => {
+      const info = { adapter: gpu.esp.adapter, limits: gpu.esp.limits, features: [...gpu.esp.features].sort() };
+      if (opts.json) console.log(JSON.stringify(info, null, 2));
+      else {
+        const a = info.adapter;
+        console.log(`adapter   ${a.vendor} ${a.architecture} — ${a.description}${a.isSoftware ? ' (software)' : ''}`);
+        console.log(`runtime   ${a.runtime}`);
+        for (const [k, v] of Object.entries(info.limits)) console.log(`limit     ${k} = ${v}`);
+        console.log(`features  ${info.features.join(', ')}`);
+      }
+    });
+  });
+
+program
+  .command('demo')
+  .description('train the MNIST CNN on the embedded Fashion-MNIST subset and report test accuracy')
+  .option('--epochs <n>', 'training epochs', integerAtLeast('--epochs', 1), 2)
+  .option('--batch <n>', 'batch size', integerAtLeast('--batch', 1), 64)
+  .option('--seed <n>', 'random seed', integerAtLeast('--seed', 0), 0)
+  .option('--adapter <name>', 'pick the adapter whose name contains this')
+  .action(async (opts: { epochs: number; batch: number; seed: number; adapter?: string }) => {
+    const dir = embeddedDataDir();
+    const train = loadIdxDataset(dir, 'train');
+    const test = loadIdxDataset(dir, 't10k');
+    await withGpu(opts.adapter, async (gpu) => {
+      const a = gpu.esp.adapter;
+      console.log(`espgpu demo: MNIST CNN on Fashion-MNIST subset (${train.shape[0]} train / ${test.shape[0]} test), ${a.vendor} ${a.description}`);
+      const stepsPerEpoch = Math.floor(train.shape[0] / opts.batch);
+      const classifier = new Classifier(gpu, mnistCnn({ seed: opts.seed }), opts.seed, {
+        momentum: 0.9,
+        nesterov: false,
+        weightDecay: 1e-6,
+        schedule: cosineSchedule({ lrMax: 0.05, lrMin: 0, totalSteps: opts.epochs * stepsPerEpoch }),
+      });
+      console.log(`parameters: ${classifier.store.count.toLocaleString('en-US')}`);
+      const started = performance.now();
+      await fit(classifier, train, {
+        epochs: opts.epochs,
+        batchSize: opts.batch,
+        reportEvery: 10,
+        onStep: (p) =>
+          console.log(
+            `epoch ${p.epoch + 1}/${opts.epochs} step ${(p.step % p.stepsPerEpoch) + 1}/${p.stepsPerEpoch}  loss ${p.loss.toFixed(4)}  batch acc ${(100 * p.accuracy).toFixed(1)}%  ${p.imagesPerSecond.toFixed(0)} img/s`,
+          ),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const testAccuracy = await accuracy(classifier, test);
+      console.log(`trained ${opts.epochs} epochs in ${seconds.toFixed(1)} s (${((opts.epochs * stepsPerEpoch * opts.batch) / seconds).toFixed(0)} img/s)`);
+      console.log(`test accuracy ${(100 * testAccuracy).toFixed(2)}% (clean error ${(100 * (1 - testAccuracy)).toFixed(2)}%)`);
+      classifier.dispose();
+    });
+  });
+
+program.parseAsync().catch((error: Error) => {
+  console.error(`espgpu: ${error.message}`);
+  process.exit(1);
+});

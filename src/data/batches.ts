@@ -1,0 +1,31 @@
+// Seeded shuffles and batch assembly. A shuffle draws from Philox (seed, epoch), so the
+// order does not depend on batch size or on how many batches were taken before.
+import { Stream, uniforms } from '../rng/philox.ts';
+import type { ImageDataset } from './imageDataset.ts';
+
+export function shuffledIndices(count: number, seed: number, epoch: number): Uint32Array {
+  const order = Uint32Array.from({ length: count }, (_, i) => i);
+  const u = uniforms(seed, epoch, Stream.shuffle, count);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(u[i]! * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Images of `indices` scaled to [0, 1], NCHW. */
+export function imageBatch(data: ImageDataset, indices: ArrayLike<number>): Float32Array {
+  const per = data.shape[1] * data.shape[2] * data.shape[3];
+  const out = new Float32Array(indices.length * per);
+  for (let b = 0; b < indices.length; b++) {
+    const source = data.images.subarray(indices[b]! * per, (indices[b]! + 1) * per);
+    for (let i = 0; i < per; i++) out[b * per + i] = source[i]! / 255;
+  }
+  return out;
+}
+
+export function oneHotBatch(data: ImageDataset, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * data.classes);
+  for (let b = 0; b < indices.length; b++) out[b * data.classes + data.labels[indices[b]!]!] = 1;
+  return out;
+}

@@ -1,0 +1,52 @@
+// A model with its parameters on one device: the forward/loss/backward/update step that
+// records into one command buffer, and batched evaluation.
+import type { Gpu } from '../gpu/gpu.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { softmaxCrossEntropy } from '../kernels/softmax_xent.ts';
+import type { StepContext } from '../nn/layer.ts';
+import { ParameterStore } from '../nn/parameters.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { SgdOptimizer, type SgdSettings } from '../optim/sgdOptimizer.ts';
+
+export interface StepResult {
+  /** [1]: mean loss of the batch; read it when needed (reading waits for the GPU). */
+  loss: Tensor;
+  /** [1] u32: correctly classified samples. */
+  correct: Tensor;
+}
+
+export class Classifier {
+  readonly store: ParameterStore;
+  readonly optimizer: SgdOptimizer;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly model: Sequential,
+    readonly seed: number,
+    sgd: SgdSettings,
+  ) {
+    this.store = new ParameterStore(gpu, model.parameters, model.state);
+    this.optimizer = new SgdOptimizer(gpu, this.store, sgd);
+  }
+
+  /** One SGD step on a batch: x [B, ...], targets [B, C] probability rows. Caller releases the result. */
+  async trainStep(step: number, x: Tensor, targets: Tensor): Promise<StepResult> {
+    const ctx: StepContext = { gpu: this.gpu, training: true, step, seed: this.seed };
+    const logits = await this.model.forward(ctx, x);
+    const { loss, dlogits, correct } = await softmaxCrossEntropy(this.gpu, logits, targets);
+    await this.model.backward(ctx, dlogits);
+    await this.optimizer.step(step);
+    this.gpu.release(logits, dlogits);
+    this.gpu.submit();
+    return { loss, correct };
+  }
+
+  /** Logits in evaluation mode (running batch-norm statistics, no dropout). Caller releases. */
+  async predict(x: Tensor): Promise<Tensor> {
+    return this.model.forward({ gpu: this.gpu, training: false, step: 0, seed: this.seed }, x);
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
