@@ -1,5 +1,5 @@
 // 2-D pooling over NCHW planes (planes = N·C), windows of kH x kW with stride (sH, sW)
-// and zero-based padding (pH, pW); output row oh covers input rows oh·sH − pH … + kH − 1.
+// and padding (pH, pW); output row oh covers input rows oh·sH − pH … oh·sH − pH + kH − 1.
 //
 //   maxPoolForward:  out[o] = max of the window's in-range inputs (padding counts as −∞);
 //                    argmax[o] = flat input index (plane·H·W + h·W + w) of the first maximum

@@ -6,8 +6,10 @@ import { packParams, type Gpu } from '../gpu/gpu.ts';
 import { formatShape, type Tensor } from '../gpu/tensor.ts';
 import { grid1d } from './grid.ts';
 
-export const philoxFile = { file: 'philox.wgsl', code: philoxWgsl };
-const source = { files: [philoxFile, { file: 'philox_dump.wgsl', code: philoxDumpWgsl }], entryPoint: 'philoxDump' };
+const source = {
+  files: [{ file: 'philox.wgsl', code: philoxWgsl }, { file: 'philox_dump.wgsl', code: philoxDumpWgsl }],
+  entryPoint: 'philoxDump',
+};
 const WG = 64;
 
 /** What each output word holds: the raw Philox word or its §3.3 float's bits. */

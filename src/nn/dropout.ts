@@ -21,8 +21,7 @@ export class Dropout implements Layer {
     if (this.mask) ctx.gpu.release(this.mask);
     this.mask = undefined;
     if (!ctx.training || this.p === 0) return view(ctx, x);
-    // Each dropout layer of a model gets its own part of the step's random stream.
-    const { y, mask } = await dropoutForward(ctx.gpu, x, { p: this.p, seed: ctx.seed, step: ctx.step * 16 + this.layerId });
+    const { y, mask } = await dropoutForward(ctx.gpu, x, { p: this.p, seed: ctx.seed, step: ctx.step, layer: this.layerId });
     this.mask = mask;
     return y;
   }
