@@ -18,11 +18,17 @@ export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
 
 export type Binding = Tensor | GPUBuffer;
 
+export interface DispatchOptions {
+  /** The params differ on every call (a learning rate): keep them out of the uniform cache. */
+  transientParams?: boolean;
+}
+
 export class Gpu {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly transientUniforms: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   dispatchCount = 0;
@@ -88,6 +94,18 @@ export class Gpu {
   }
 
   /**
+   * A uniform buffer for values that never repeat, which would grow the content cache
+   * without bound. It comes from the pool and goes back on submit: a later writeBuffer
+   * to it is queued behind the command buffer that read this content.
+   */
+  private transientUniform(bytes: ArrayBuffer): GPUBuffer {
+    const buffer = this.pool.acquire(bytes.byteLength, UNIFORM | COPY_DST);
+    this.device.queue.writeBuffer(buffer, 0, bytes);
+    this.transientUniforms.push(buffer);
+    return buffer;
+  }
+
+  /**
    * Records one dispatch. Binding 0 is the uniform block (when `params` is given),
    * storage bindings follow in order from 1 (from 0 when there are no params).
    */
@@ -96,14 +114,16 @@ export class Gpu {
     bindings: readonly Binding[],
     workgroups: readonly [number, number?, number?],
     params?: ArrayBuffer,
+    options: DispatchOptions = {},
   ): Promise<void> {
     const pipeline = await this.pipelines.get(source);
-    const resources = params ? [{ buffer: this.uniform(params) }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
-    const entries = resources.map((resource, binding) => ({ binding, resource }));
     const [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new Error(`${kernelName(source)}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
+    const uniform = params && (options.transientParams ? this.transientUniform(params) : this.uniform(params));
+    const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
+    const entries = resources.map((resource, binding) => ({ binding, resource }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
@@ -125,6 +145,7 @@ export class Gpu {
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = undefined;
     }
+    for (const b of this.transientUniforms.splice(0)) this.pool.release(b);
   }
 
   /** Waits until the GPU has finished all submitted work; throws GPU errors seen so far. */
@@ -169,6 +190,7 @@ export class Gpu {
     this.encoder = undefined;
     for (const b of this.uniforms.values()) b.destroy();
     this.uniforms.clear();
+    this.transientUniforms.length = 0;
     this.pool.destroyAll();
   }
 

@@ -73,7 +73,8 @@ export async function dropoutForward(gpu: Gpu, x: Tensor, options: DropoutOption
   checkDistinct('dropoutForward', { x, 'out.y': y, 'out.mask': mask });
   const [keyLo, keyHi] = seedKey(options.seed);
   const params = packParams(x.size, dropThreshold(options.p), { f32: 1 / (1 - options.p) }, options.step, Stream.dropout, keyLo, keyHi, options.layer ?? 0);
-  await gpu.dispatch({ files, entryPoint: 'dropoutForward' }, [y, x, mask], grid1d(gpu, Math.ceil(x.size / 4), WG), params);
+  // The step changes every call: keep it out of the uniform cache.
+  await gpu.dispatch({ files, entryPoint: 'dropoutForward' }, [y, x, mask], grid1d(gpu, Math.ceil(x.size / 4), WG), params, { transientParams: true });
   return { y, mask };
 }
 

@@ -77,6 +77,21 @@ describe('dropoutForward', () => {
     expectSameBits(mask, Array.from(u, (v) => (v >= options.p ? Math.fround(1 / (1 - options.p)) : 0)), 'mask');
   });
 
+  it('a new step every call leaves the uniform cache and the pool flat', async () => {
+    const X = gpu().upload(new Float32Array(64).fill(1), [64]);
+    const run = async (step: number) => {
+      const { y, mask } = await dropoutForward(gpu(), X, { p: 0.5, seed: 3, step });
+      gpu().release(y, mask);
+      gpu().submit();
+    };
+    await run(0);
+    const before = gpu().stats();
+    for (let step = 1; step <= 30; step++) await run(step);
+    const after = gpu().stats();
+    expect([after.uniforms, after.buffers, after.bytes]).toEqual([before.uniforms, before.buffers, before.bytes]);
+    gpu().release(X);
+  });
+
   it('is the identity at p = 0', async () => {
     const { x, y, mask } = await runDropout(gpu(), [3, 7, 5], { p: 0, seed: 5, step: 1 });
     expectSameBits(y, x, 'y');
