@@ -1,0 +1,158 @@
+// Batch normalisation of [N, C] and [N, C, H, W] tensors, PyTorch semantics: batch statistics
+// and an in-place running-average update in training, the running statistics in evaluation.
+// Per-channel statistics are one workgroup per channel (deterministic tree sums); the
+// normalisation and the input gradient are element-wise.
+import batchnormWgsl from '../../shaders/batchnorm.wgsl';
+import { packParams, type Binding, type Gpu } from '../gpu/gpu.ts';
+import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
+import { grid1d } from './grid.ts';
+
+const file = { file: 'batchnorm.wgsl', code: batchnormWgsl };
+const WG = 256;
+
+export interface BatchNormOptions {
+  /** Weight of the batch statistic in the running averages; 0.1 as in PyTorch. */
+  momentum?: number;
+  /** Added to the variance before the square root; 1e-5 as in PyTorch. */
+  eps?: number;
+}
+
+type BatchNormEntry = 'trainStats' | 'normalizeTrain' | 'normalizeEval' | 'backwardStats' | 'backwardInput';
+
+/** x viewed as [batch, channels, inner]; a channel holds batch·inner values. */
+interface ChannelLayout {
+  shape: readonly number[];
+  batch: number;
+  channels: number;
+  inner: number;
+}
+
+function channelLayout(op: string, x: Tensor): ChannelLayout {
+  const { shape } = x;
+  if (x.dtype !== 'f32' || (shape.length !== 2 && shape.length !== 4) || shape.some((d) => d < 1)) {
+    throw new Error(`${op}: x must be f32 [N, C] or [N, C, H, W] with every size >= 1, got ${x.dtype} ${formatShape(shape)}`);
+  }
+  const [batch = 0, channels = 0, height = 1, width = 1] = shape;
+  return { shape, batch, channels, inner: height * width };
+}
+
+function perChannelCount(layout: ChannelLayout): number {
+  return layout.batch * layout.inner;
+}
+
+function checkPerChannel(op: string, layout: ChannelLayout, tensors: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'f32' || t.size !== layout.channels) {
+      throw new Error(
+        `${op}: ${name} must be f32 [${layout.channels}] (one value per channel of x ${formatShape(layout.shape)}), got ${t.dtype} ${formatShape(t.shape)}`,
+      );
+    }
+  }
+}
+
+function checkTrainingCount(op: string, layout: ChannelLayout): void {
+  if (perChannelCount(layout) < 2) {
+    throw new Error(
+      `${op}: training needs at least 2 values per channel (N·H·W) for a batch variance, x ${formatShape(layout.shape)} has ${perChannelCount(layout)}`,
+    );
+  }
+}
+
+function resolveOptions(op: string, options: BatchNormOptions): Required<BatchNormOptions> {
+  const { momentum = 0.1, eps = 1e-5 } = options;
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps > 0 && Number.isFinite(eps))) throw new Error(`${op}: eps must be a finite number > 0, got ${eps}`);
+  return { momentum, eps };
+}
+
+async function launch(
+  gpu: Gpu,
+  entryPoint: BatchNormEntry,
+  layout: ChannelLayout,
+  bindings: readonly Binding[],
+  // The backward kernels read neither.
+  { momentum, eps }: Required<BatchNormOptions> = { momentum: 0, eps: 0 },
+): Promise<void> {
+  const total = layout.channels * perChannelCount(layout);
+  const perChannel = entryPoint === 'trainStats' || entryPoint === 'backwardStats';
+  const workgroups = perChannel ? ([layout.channels] as const) : grid1d(gpu, total, WG);
+  const params = packParams(total, layout.batch, layout.channels, layout.inner, { f32: momentum }, { f32: eps });
+  await gpu.dispatch({ files: [file], entryPoint }, bindings, workgroups, params);
+}
+
+/**
+ * Normalises with the batch's per-channel mean and biased variance, and updates
+ * runningMean and runningVar in place (the variance enters them unbiased).
+ * saveMean and saveInvStd = 1/sqrt(var + eps) are what batchNormBackward needs.
+ */
+export async function batchNormTrainForward(
+  gpu: Gpu,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  options: BatchNormOptions = {},
+): Promise<{ y: Tensor; saveMean: Tensor; saveInvStd: Tensor }> {
+  const op = 'batchNormTrainForward';
+  const layout = channelLayout(op, x);
+  checkPerChannel(op, layout, { gamma, beta, runningMean, runningVar });
+  checkTrainingCount(op, layout);
+  const resolved = resolveOptions(op, options);
+
+  const saveMean = gpu.empty([layout.channels]);
+  const saveInvStd = gpu.empty([layout.channels]);
+  const meanOffset = gpu.empty([layout.channels]);
+  const y = gpu.empty(x.shape);
+  await launch(gpu, 'trainStats', layout, [x, saveMean, saveInvStd, meanOffset, runningMean, runningVar], resolved);
+  await launch(gpu, 'normalizeTrain', layout, [x, saveMean, saveInvStd, meanOffset, gamma, beta, y], resolved);
+  gpu.release(meanOffset);
+  return { y, saveMean, saveInvStd };
+}
+
+/** y = γ·(x − runningMean)/sqrt(runningVar + eps) + β; works for any batch size. */
+export async function batchNormEvalForward(
+  gpu: Gpu,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  options: BatchNormOptions = {},
+): Promise<Tensor> {
+  const op = 'batchNormEvalForward';
+  const layout = channelLayout(op, x);
+  checkPerChannel(op, layout, { gamma, beta, runningMean, runningVar });
+  const resolved = resolveOptions(op, options);
+  const y = gpu.empty(x.shape);
+  await launch(gpu, 'normalizeEval', layout, [x, runningMean, runningVar, gamma, beta, y], resolved);
+  return y;
+}
+
+/** Gradients of a training-mode forward, given the saveMean and saveInvStd it returned. */
+export async function batchNormBackward(
+  gpu: Gpu,
+  dy: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  saveMean: Tensor,
+  saveInvStd: Tensor,
+): Promise<{ dx: Tensor; dgamma: Tensor; dbeta: Tensor }> {
+  const op = 'batchNormBackward';
+  const layout = channelLayout(op, x);
+  if (dy.dtype !== 'f32' || !sameShape(dy.shape, x.shape)) {
+    throw new Error(`${op}: dy must be f32 ${formatShape(x.shape)} (the shape of x), got ${dy.dtype} ${formatShape(dy.shape)}`);
+  }
+  checkPerChannel(op, layout, { gamma, saveMean, saveInvStd });
+  checkTrainingCount(op, layout);
+
+  const dgamma = gpu.empty([layout.channels]);
+  const dbeta = gpu.empty([layout.channels]);
+  const meanOffset = gpu.empty([layout.channels]);
+  const dx = gpu.empty(x.shape);
+  const stats = [dy, x, saveMean, saveInvStd, dgamma, dbeta, meanOffset];
+  await launch(gpu, 'backwardStats', layout, stats);
+  await launch(gpu, 'backwardInput', layout, [...stats, gamma, dx]);
+  gpu.release(meanOffset);
+  return { dx, dgamma, dbeta };
+}
