@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
-const node = { ...common, platform: 'node', target: 'node20', external: ['webgpu'] };
+// Node bundles leave npm dependencies (Dawn, commander, ...) to node_modules.
+const node = { ...common, platform: 'node', target: 'node20', packages: 'external' };
 
 await Promise.all([
   build({ ...node, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js' }),

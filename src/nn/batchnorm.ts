@@ -56,7 +56,7 @@ export class BatchNorm implements Layer {
     return y;
   }
 
-  async backward(ctx: StepContext, dy: Tensor): Promise<Tensor> {
+  async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
     if (!this.saved) throw new Error(`${this.name}: backward called without a training forward`);
     const { x, mean, invStd } = this.saved;
     const { dx, dgamma, dbeta } = await batchNormBackward(ctx.gpu, dy, x, this.gamma.value, mean, invStd);
@@ -64,7 +64,9 @@ export class BatchNorm implements Layer {
     ctx.gpu.copy(dbeta, this.beta.grad);
     ctx.gpu.release(dgamma, dbeta);
     this.releaseSaved(ctx);
-    return dx;
+    if (inputGrad) return dx;
+    ctx.gpu.release(dx);
+    return undefined;
   }
 
   private releaseSaved(ctx: StepContext): void {

@@ -50,13 +50,13 @@ export class Conv2d implements Layer {
     return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry);
   }
 
-  async backward(ctx: StepContext, dy: Tensor): Promise<Tensor> {
+  async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
     const { gpu } = ctx;
     const x = this.input.take();
     const dw = await conv2dBackwardWeight(gpu, x, dy, this.weight.shape, this.geometry);
     gpu.copy(dw, this.weight.grad);
     gpu.release(dw);
     if (this.bias) await channelSum(gpu, dy, 1, { out: this.bias.grad });
-    return conv2dBackwardData(gpu, dy, this.weight.value, x.shape, this.geometry);
+    return inputGrad ? conv2dBackwardData(gpu, dy, this.weight.value, x.shape, this.geometry) : undefined;
   }
 }

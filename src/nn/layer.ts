@@ -18,8 +18,12 @@ export interface Layer {
   readonly state: readonly StateTensor[];
   outputShape(input: readonly number[]): number[];
   forward(ctx: StepContext, x: Tensor): Promise<Tensor>;
-  /** Writes parameter gradients into their views in the flat gradient buffer; returns dx. */
-  backward(ctx: StepContext, dy: Tensor): Promise<Tensor>;
+  /**
+   * Writes parameter gradients into their views in the flat gradient buffer and returns
+   * dx — unless `inputGrad` is false (the first layer with parameters: nothing needs its
+   * input gradient, and for a first convolution it costs as much as the rest of the step).
+   */
+  backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined>;
 }
 
 /** Remembers the input of the last training forward for backward. */

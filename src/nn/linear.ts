@@ -51,10 +51,10 @@ export class Linear implements Layer {
     return matmul(ctx.gpu, x, this.weight.value, { transB: true, bias: this.bias.value });
   }
 
-  async backward(ctx: StepContext, dy: Tensor): Promise<Tensor> {
+  async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
     const x = this.input.take();
     await matmul(ctx.gpu, dy, x, { transA: true, out: this.weight.grad });
     await channelSum(ctx.gpu, dy, 1, { out: this.bias.grad });
-    return matmul(ctx.gpu, dy, this.weight.value);
+    return inputGrad ? matmul(ctx.gpu, dy, this.weight.value) : undefined;
   }
 }

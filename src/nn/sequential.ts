@@ -44,14 +44,17 @@ export class Sequential {
     const n = this.layers.length;
     if (this.activations.length !== n + 1) throw new Error('Sequential.backward: no training forward to go back through');
     const releaseAfter = this.releaseSchedule();
-    let grad = dy;
-    for (let i = n - 1; i >= 0; i--) {
-      const dx = await this.layers[i]!.backward(ctx, grad);
-      if (grad.buffer !== dy.buffer && grad.buffer !== dx.buffer) ctx.gpu.release(grad);
+    // Layers before the first one with parameters need no backward at all.
+    const first = Math.max(0, this.layers.findIndex((l) => l.parameters.length > 0));
+    let grad: Tensor | undefined = dy;
+    for (let i = n - 1; i >= first && grad; i--) {
+      const dx: Tensor | undefined = await this.layers[i]!.backward(ctx, grad, i > first);
+      if (grad.buffer !== dy.buffer && grad.buffer !== dx?.buffer) ctx.gpu.release(grad);
       for (const buffer of releaseAfter.get(i) ?? []) ctx.gpu.pool.release(buffer);
+      releaseAfter.delete(i);
       grad = dx;
     }
-    if (grad.buffer !== dy.buffer) ctx.gpu.release(grad);
+    for (const buffers of releaseAfter.values()) for (const b of buffers) ctx.gpu.pool.release(b);
     this.activations = [];
   }
 

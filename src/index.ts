@@ -1,0 +1,37 @@
+// espgpu's public API: one import for users, in Node and in browsers.
+export { acquireDevice, type AcquireOptions, type AdapterDescription, type EspDevice, type KernelLimits } from './device/device.ts';
+export { Gpu, packParams } from './gpu/gpu.ts';
+export { Tensor, type DType } from './gpu/tensor.ts';
+
+export { matmul, type MatmulOptions } from './kernels/matmul.ts';
+export { conv2dForward, conv2dBackwardData, conv2dBackwardWeight, conv2dBackwardBias, conv2dOutputShape, type Conv2dGeometry } from './kernels/conv2d.ts';
+export { batchNormTrainForward, batchNormEvalForward, batchNormBackward, type BatchNormOptions } from './kernels/batchnorm.ts';
+export { relu, reluBackward, add } from './kernels/eltwise.ts';
+export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, globalAvgPoolForward, globalAvgPoolBackward, type Pool2dOptions } from './kernels/pool.ts';
+export { dropoutForward, dropoutBackward, type DropoutOptions } from './kernels/dropout.ts';
+export { softmaxCrossEntropy } from './kernels/softmax_xent.ts';
+export { sgdStep } from './kernels/sgd.ts';
+export { channelSum, sumSplits } from './kernels/reduce.ts';
+export { gemmConfig, setGemmConfig, defaultGemmConfig, type GemmConfig } from './kernels/gemmConfig.ts';
+
+export type { Layer, StepContext } from './nn/layer.ts';
+export { Parameter, ParameterStore, StateTensor } from './nn/parameters.ts';
+export { Sequential } from './nn/sequential.ts';
+export { Linear } from './nn/linear.ts';
+export { Conv2d } from './nn/conv2d.ts';
+export { BatchNorm } from './nn/batchnorm.ts';
+export { ReLU } from './nn/activations.ts';
+export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.ts';
+export { Dropout } from './nn/dropout.ts';
+export { Flatten } from './nn/flatten.ts';
+export { mnistCnn } from './nn/models/mnistCnn.ts';
+
+export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
+export * from './optim/schedules.ts';
+export { Classifier } from './train/classifier.ts';
+export { fit, accuracy, type FitOptions, type StepProgress } from './train/fit.ts';
+
+export { parseIdx, type IdxArray } from './data/idx.ts';
+export { datasetFromIdx, type ImageDataset } from './data/imageDataset.ts';
+export { shuffledIndices, imageBatch, oneHotBatch } from './data/batches.ts';
+export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
