@@ -36,6 +36,8 @@ const TARGET_WORKGROUPS = 64;
  * same order. `requested` forces a number of splits (tests use it).
  */
 export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?: number): SplitK {
+  // An empty sum (a stride phase no tap reaches) is one split that stores zeros.
+  if (K === 0) return { splits: 1, kPerSplit: 0 };
   const c = gemmConfig(gpu);
   let wanted = requested;
   if (wanted === undefined) {

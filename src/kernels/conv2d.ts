@@ -1,0 +1,225 @@
+// 2-D convolution (NCHW) as implicit GEMM on the shared GEMM core: forward, backward-data
+// and backward-weight are one shader (conv2d.wgsl) specialized by MODE, so the loaders
+// gather image patches in place and no im2col buffer exists. The layer's geometry (all
+// but the batch) is compiled in as consts, one pipeline per layer shape and mode.
+// Backward-data runs one GEMM per stride phase so strided layers do no multiply-by-zero
+// work. The weight gradient has a long K (batch × output pixels) and a small M×N, so it
+// is cut with split-K and the partials are summed in a fixed order (deterministic).
+import conv2dWgsl from '../../shaders/conv2d.wgsl';
+import { packParams, type Gpu } from '../gpu/gpu.ts';
+import type { Specialization } from '../gpu/specialize.ts';
+import { formatShape, sameShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
+import { launchGemm, planSplitK } from './gemm.ts';
+import { channelSum, sumSplits } from './reduce.ts';
+
+const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
+
+const MODE = { forward: 0, backwardData: 1, backwardWeight: 2 } as const;
+
+export interface Conv2dGeometry {
+  /** Both axes, or [height, width]; 1 by default. */
+  stride?: number | [number, number];
+  /** Zeros on each side of both axes, or [height, width]; 0 by default. */
+  padding?: number | [number, number];
+}
+
+/** Every size of one convolution, validated: x [B, Ci, H, W] * w [Co, Ci, KH, KW] → y [B, Co, OH, OW]. */
+interface ConvDims {
+  B: number;
+  Ci: number;
+  H: number;
+  W: number;
+  Co: number;
+  KH: number;
+  KW: number;
+  OH: number;
+  OW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+}
+
+function pair(op: string, name: string, value: number | [number, number], min: number): [number, number] {
+  const [h, w] = typeof value === 'number' ? [value, value] : value;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h! < min || w! < min) {
+    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
+  }
+  return [h!, w!];
+}
+
+function check4d(op: string, name: string, shape: readonly number[], layout: string): [number, number, number, number] {
+  if (shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`${op}: ${name} must be ${layout} with every size >= 1, got ${formatShape(shape)}`);
+  }
+  return shape as [number, number, number, number];
+}
+
+function convDims(op: string, inputShape: readonly number[], weightShape: readonly number[], geometry: Conv2dGeometry): ConvDims {
+  const [B, Ci, H, W] = check4d(op, 'input', inputShape, '[N, C, H, W]');
+  const [Co, wCi, KH, KW] = check4d(op, 'weight', weightShape, '[Cout, Cin, KH, KW]');
+  if (wCi !== Ci) {
+    throw new Error(`${op}: weight ${formatShape(weightShape)} expects ${wCi} input channels, input ${formatShape(inputShape)} has ${Ci}`);
+  }
+  const [SH, SW] = pair(op, 'stride', geometry.stride ?? 1, 1);
+  const [PH, PW] = pair(op, 'padding', geometry.padding ?? 0, 0);
+  const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
+  const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
+  if (OH < 1 || OW < 1) {
+    throw new Error(
+      `${op}: kernel ${KH}x${KW} with padding ${PH}x${PW} does not fit input ${formatShape(inputShape)} (output would be ${OH}x${OW})`,
+    );
+  }
+  return { B, Ci, H, W, Co, KH, KW, OH, OW, SH, SW, PH, PW };
+}
+
+const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
+const weightShapeOf = (d: ConvDims) => [d.Co, d.Ci, d.KH, d.KW];
+const outputShapeOf = (d: ConvDims) => [d.B, d.Co, d.OH, d.OW];
+
+function checkShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
+  if (t.dtype !== 'f32' || !sameShape(t.shape, shape)) {
+    throw new Error(`${op}: ${name} must be f32 ${formatShape(shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
+  }
+}
+
+/** [B, Co, OH, OW] for input [B, Ci, H, W] and weight [Co, Ci, KH, KW] (floor mode, as in PyTorch). */
+export function conv2dOutputShape(inputShape: readonly number[], weightShape: readonly number[], geometry: Conv2dGeometry = {}): number[] {
+  return outputShapeOf(convDims('conv2dOutputShape', inputShape, weightShape, geometry));
+}
+
+/** The whole geometry but the batch, as the shader's consts (see conv2d.wgsl for why). */
+function geometryConsts(d: ConvDims): Specialization {
+  return { CI: d.Ci, H: d.H, W: d.W, CO: d.Co, KH: d.KH, KW: d.KW, OH: d.OH, OW: d.OW, SH: d.SH, SW: d.SW, PH: d.PH, PW: d.PW };
+}
+
+/** One GEMM C[M, N] = A[M, K] · B[K, N] of a convolution and the consts that select it. */
+interface ConvGemm {
+  M: number;
+  N: number;
+  K: number;
+  consts: Specialization;
+}
+
+/**
+ * Records one convolution GEMM into `out`. Split-K is planned from the shape unless
+ * `splittable` is false; with more than one split the partials go to scratch laid out
+ * like `out` and are summed into it afterwards.
+ */
+async function launchConv(gpu: Gpu, g: ConvGemm, operands: [Tensor, Tensor], bias: Tensor | undefined, out: Tensor, splittable: boolean): Promise<void> {
+  const { M, N, K } = g;
+  // The bias is added in the store, so a biased product is never split.
+  const split = planSplitK(gpu, M, N, K, bias || !splittable ? 1 : undefined);
+  const target = split.splits > 1 ? gpu.empty([split.splits, M * N]) : out;
+  await launchGemm(gpu, {
+    op,
+    M,
+    N,
+    K,
+    split,
+    consts: { ...g.consts, BIAS: bias ? 1 : 0 },
+    params: (kPerSplit) => packParams(M, N, K, kPerSplit),
+    bindings: [...operands, bias ?? operands[0], target],
+  });
+  if (split.splits > 1) {
+    await sumSplits(gpu, target, split.splits, out);
+    gpu.release(target);
+  }
+}
+
+/** Input rows (or columns) of one stride phase and the kernel taps they receive (conv2d.wgsl). */
+function phaseAxis(size: number, kernel: number, stride: number, padding: number, phase: number): { count: number; taps: number } {
+  const first = (phase + stride - (padding % stride)) % stride;
+  return { count: Math.floor((size + stride - 1 - first) / stride), taps: Math.floor((kernel + stride - 1 - phase) / stride) };
+}
+
+function forwardGemm(d: ConvDims): ConvGemm {
+  return { M: d.Co, N: d.B * d.OH * d.OW, K: d.Ci * d.KH * d.KW, consts: { ...geometryConsts(d), MODE: MODE.forward } };
+}
+
+function backwardWeightGemm(d: ConvDims): ConvGemm {
+  return { M: d.Co, N: d.Ci * d.KH * d.KW, K: d.B * d.OH * d.OW, consts: { ...geometryConsts(d), MODE: MODE.backwardWeight } };
+}
+
+/** Backward-data as one GEMM per stride phase; together they write every element of dx once. */
+function backwardDataGemms(d: ConvDims): ConvGemm[] {
+  const gemms: ConvGemm[] = [];
+  for (let phaseH = 0; phaseH < d.SH; phaseH++)
+    for (let phaseW = 0; phaseW < d.SW; phaseW++) {
+      const rows = phaseAxis(d.H, d.KH, d.SH, d.PH, phaseH);
+      const cols = phaseAxis(d.W, d.KW, d.SW, d.PW, phaseW);
+      if (rows.count === 0 || cols.count === 0) continue;
+      gemms.push({
+        M: d.Ci,
+        N: d.B * rows.count * cols.count,
+        // Zero when the kernel is narrower than the stride: the GEMM then stores zeros.
+        K: d.Co * rows.taps * cols.taps,
+        consts: { ...geometryConsts(d), MODE: MODE.backwardData, PHASE_H: phaseH, PHASE_W: phaseW },
+      });
+    }
+  return gemms;
+}
+
+/** y = conv(x, w) + bias, x [B, Ci, H, W], w [Co, Ci, KH, KW], bias [Co] → y [B, Co, OH, OW]. */
+export async function conv2dForward(
+  gpu: Gpu,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | undefined,
+  geometry: Conv2dGeometry = {},
+  out?: Tensor,
+): Promise<Tensor> {
+  const name = 'conv2dForward';
+  const d = convDims(name, x.shape, w.shape, geometry);
+  checkShape(name, 'x', x, inputShapeOf(d));
+  checkShape(name, 'w', w, weightShapeOf(d));
+  if (bias) checkShape(name, 'bias', bias, [d.Co]);
+  const shape = outputShapeOf(d);
+  if (out && (out.dtype !== 'f32' || out.size !== shapeSize(shape))) {
+    throw new Error(`${name}: out must hold f32 ${formatShape(shape)}, got ${out.dtype} ${formatShape(out.shape)}`);
+  }
+  const y = out ?? gpu.empty(shape);
+  await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
+  return y;
+}
+
+/** dx [B, Ci, H, W] from dy [B, Co, OH, OW] and w: the transposed convolution of dy. */
+export async function conv2dBackwardData(
+  gpu: Gpu,
+  dy: Tensor,
+  w: Tensor,
+  inputShape: readonly number[],
+  geometry: Conv2dGeometry = {},
+): Promise<Tensor> {
+  const name = 'conv2dBackwardData';
+  const d = convDims(name, inputShape, w.shape, geometry);
+  checkShape(name, 'w', w, weightShapeOf(d));
+  checkShape(name, 'dy', dy, outputShapeOf(d));
+  const dx = gpu.empty(inputShapeOf(d));
+  // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
+  for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
+  return dx;
+}
+
+/** dw [Co, Ci, KH, KW] = Σ over the batch and output pixels of dy · (the input patch). */
+export async function conv2dBackwardWeight(
+  gpu: Gpu,
+  x: Tensor,
+  dy: Tensor,
+  weightShape: readonly number[],
+  geometry: Conv2dGeometry = {},
+): Promise<Tensor> {
+  const name = 'conv2dBackwardWeight';
+  const d = convDims(name, x.shape, weightShape, geometry);
+  checkShape(name, 'x', x, inputShapeOf(d));
+  checkShape(name, 'dy', dy, outputShapeOf(d));
+  const dw = gpu.empty(weightShapeOf(d));
+  await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
+  return dw;
+}
+
+/** db [Co] = Σ over batch and pixels of dy [B, Co, OH, OW]. */
+export async function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Promise<Tensor> {
+  check4d('conv2dBackwardBias', 'dy', dy.shape, '[N, C, H, W]');
+  return channelSum(gpu, dy, 1);
+}

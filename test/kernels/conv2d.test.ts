@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tensor } from '../../src/gpu/tensor.ts';
+import {
+  conv2dBackwardBias,
+  conv2dBackwardData,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dOutputShape,
+  type Conv2dGeometry,
+} from '../../src/kernels/conv2d.ts';
+import { planSplitK } from '../../src/kernels/gemm.ts';
+import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
+import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
+import { useGpu } from '../helpers/gpu.ts';
+import { TestRandom } from '../helpers/random.ts';
+import * as ref from '../reference/conv2d.ts';
+
+const gpu = useGpu();
+
+interface Case {
+  name: string;
+  input: [number, number, number, number];
+  weight: [number, number, number, number];
+  geometry: Conv2dGeometry;
+}
+
+const cases: Case[] = [
+  { name: '3x3 on 5x7 images, 3 → 5 channels, batch 2', input: [2, 3, 5, 7], weight: [5, 3, 3, 3], geometry: {} },
+  { name: '3x3 pad 1 on batch 1', input: [1, 3, 5, 7], weight: [5, 3, 3, 3], geometry: { padding: 1 } },
+  { name: '1x1, 6 → 4 channels', input: [2, 6, 3, 5], weight: [4, 6, 1, 1], geometry: {} },
+  { name: '1x1 stride 2 (WRN shortcut)', input: [2, 4, 7, 6], weight: [6, 4, 1, 1], geometry: { stride: 2 } },
+  { name: '3x3 stride 2 pad 1', input: [2, 3, 9, 8], weight: [5, 3, 3, 3], geometry: { stride: 2, padding: 1 } },
+  { name: '5x5 pad 2', input: [1, 2, 7, 6], weight: [3, 2, 5, 5], geometry: { padding: 2 } },
+  { name: '3x2 kernel, stride [2, 1], padding [0, 1]', input: [2, 2, 7, 5], weight: [3, 2, 3, 2], geometry: { stride: [2, 1], padding: [0, 1] } },
+  { name: 'stride [1, 3], padding [2, 0] wider than half the kernel', input: [1, 3, 4, 10], weight: [2, 3, 3, 3], geometry: { stride: [1, 3], padding: [2, 0] } },
+  { name: '2x2 kernel, stride 3, padding [1, 2] (stride phases with no taps)', input: [2, 2, 8, 7], weight: [3, 2, 2, 2], geometry: { stride: 3, padding: [1, 2] } },
+  { name: '1x1 input, 3x3 stride 2 pad 1 (only the centre tap is real)', input: [3, 2, 1, 1], weight: [4, 2, 3, 3], geometry: { stride: 2, padding: 1 } },
+  { name: 'MNIST CNN conv1: 1 → 32, 3x3 on 28x28, batch 2', input: [2, 1, 28, 28], weight: [32, 1, 3, 3], geometry: {} },
+  { name: '64 → 8 channels on 3x3 pad 1 (long K: the unbiased forward gets split-K)', input: [1, 64, 3, 3], weight: [8, 64, 3, 3], geometry: { padding: 1 } },
+  { name: '40 → 36 channels, 3x3 pad 1 on 6x6 (several GEMM tiles in M and N)', input: [2, 40, 6, 6], weight: [36, 40, 3, 3], geometry: { padding: 1 } },
+];
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function dimsOf(c: Case): ref.ConvDims {
+  return ref.convDims(c.input, c.weight, c.geometry.stride, c.geometry.padding);
+}
+
+async function readAndRelease(t: Tensor): Promise<Float32Array> {
+  const values = await gpu().read(t);
+  gpu().release(t);
+  return values;
+}
+
+/** Random f32 data: the reference sees exactly the values the GPU does. */
+function randomF32(rng: TestRandom, n: number): Float32Array {
+  return Float32Array.from(rng.array(n));
+}
+
+function testCase(c: Case): void {
+  describe(c.name, () => {
+    const d = dimsOf(c);
+    const [OH, OW] = ref.convOutputSize(d);
+    const outShape = [d.B, d.Co, OH, OW];
+    const rng = new TestRandom(size(c.input) * 31 + size(c.weight));
+    const x = randomF32(rng, size(c.input));
+    const w = randomF32(rng, size(c.weight));
+    const bias = randomF32(rng, d.Co);
+    const dy = randomF32(rng, size(outShape));
+    const expected = ref.conv2dBackward64(x, w, dy, d);
+
+    it('forward, with and without bias', async () => {
+      expect(conv2dOutputShape(c.input, c.weight, c.geometry)).toEqual(outShape);
+      const X = gpu().upload(x, c.input);
+      const W = gpu().upload(w, c.weight);
+      const Bias = gpu().upload(bias, [d.Co]);
+      const Y = await conv2dForward(gpu(), X, W, Bias, c.geometry);
+      expect(Y.shape).toEqual(outShape);
+      expectClose(await readAndRelease(Y), ref.conv2dForward64(x, w, bias, d), FORWARD, 'y');
+      const Y0 = await conv2dForward(gpu(), X, W, undefined, c.geometry);
+      expectClose(await readAndRelease(Y0), ref.conv2dForward64(x, w, undefined, d), FORWARD, 'y without bias');
+      gpu().release(X, W, Bias);
+    });
+
+    it('backward data', async () => {
+      const W = gpu().upload(w, c.weight);
+      const DY = gpu().upload(dy, outShape);
+      const DX = await conv2dBackwardData(gpu(), DY, W, c.input, c.geometry);
+      expect(DX.shape).toEqual(c.input);
+      expectClose(await readAndRelease(DX), expected.dx, BACKWARD, 'dx');
+      gpu().release(W, DY);
+    });
+
+    it('backward weight and bias', async () => {
+      const X = gpu().upload(x, c.input);
+      const DY = gpu().upload(dy, outShape);
+      const DW = await conv2dBackwardWeight(gpu(), X, DY, c.weight, c.geometry);
+      expect(DW.shape).toEqual(c.weight);
+      expectClose(await readAndRelease(DW), expected.dw, BACKWARD, 'dw');
+      const DB = await conv2dBackwardBias(gpu(), DY);
+      expectClose(await readAndRelease(DB), expected.db, BACKWARD, 'db');
+      gpu().release(X, DY);
+    });
+  });
+}
+
+/** Splits of a case's forward GEMM (M = Co, N = B·OH·OW, K = Ci·KH·KW) and weight-gradient GEMM (M = Co, N = Ci·KH·KW, K = B·OH·OW). */
+function splitsOf(name: string): { forward: number; weight: number } {
+  const c = cases.find((candidate) => candidate.name.startsWith(name))!;
+  const [OH, OW] = ref.convOutputSize(dimsOf(c));
+  const [Co, Ci, KH, KW] = c.weight;
+  const pixels = c.input[0] * OH * OW;
+  return { forward: planSplitK(gpu(), Co, pixels, Ci * KH * KW).splits, weight: planSplitK(gpu(), Co, Ci * KH * KW, pixels).splits };
+}
+
+function allCases(): void {
+  for (const c of cases) testCase(c);
+
+  it('some cases take the split-K path', () => {
+    expect(splitsOf('MNIST').weight).toBeGreaterThan(1);
+    expect(splitsOf('64 → 8').forward).toBeGreaterThan(1);
+  });
+}
+
+describe('conv2d (default GEMM config)', allCases);
+
+describe('conv2d on the tiled GEMM variant', () => {
+  beforeAll(() => setGemmConfig(gpu(), { variant: 'gemmTiled', WG_M: 8, WG_N: 8, TM: 4, TN: 4, TK: 8 }));
+  afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));
+  allCases();
+});
+
+describe('conv2d shape checks', () => {
+  const upload = (shape: number[]) => gpu().upload(new Float32Array(size(shape)), shape);
+
+  it('rejects an input that is not 4-D', async () => {
+    await expect(conv2dForward(gpu(), upload([3, 5, 7]), upload([5, 3, 3, 3]), undefined)).rejects.toThrow(
+      /conv2dForward: input must be \[N, C, H, W\].*got \[3, 5, 7\]/,
+    );
+  });
+
+  it('rejects mismatched channels with both shapes in the message', async () => {
+    await expect(conv2dForward(gpu(), upload([1, 3, 5, 5]), upload([4, 2, 3, 3]), undefined)).rejects.toThrow(
+      /weight \[4, 2, 3, 3\] expects 2 input channels, input \[1, 3, 5, 5\] has 3/,
+    );
+  });
+
+  it('rejects a kernel larger than the padded input', () => {
+    expect(() => conv2dOutputShape([1, 1, 4, 4], [1, 1, 7, 3], { padding: 1 })).toThrow(/kernel 7x3 with padding 1x1 does not fit input \[1, 1, 4, 4\]/);
+  });
+
+  it('rejects a bias of the wrong length', async () => {
+    await expect(conv2dForward(gpu(), upload([1, 3, 5, 5]), upload([4, 3, 3, 3]), upload([3]))).rejects.toThrow(/bias must be f32 \[4\], got f32 \[3\]/);
+  });
+
+  it('rejects a bad stride or padding', () => {
+    expect(() => conv2dOutputShape([1, 1, 4, 4], [1, 1, 3, 3], { stride: 0 })).toThrow(/stride must be an integer >= 1.*got 0/);
+    expect(() => conv2dOutputShape([1, 1, 4, 4], [1, 1, 3, 3], { padding: [1, -1] })).toThrow(/padding must be an integer >= 0.*got \[1,-1\]/);
+  });
+
+  it('rejects a dy that does not match the output shape', async () => {
+    const w = upload([4, 3, 3, 3]);
+    await expect(conv2dBackwardData(gpu(), upload([1, 4, 4, 4]), w, [1, 3, 5, 5])).rejects.toThrow(/conv2dBackwardData: dy must be f32 \[1, 4, 3, 3\], got f32 \[1, 4, 4, 4\]/);
+    await expect(conv2dBackwardWeight(gpu(), upload([1, 3, 5, 5]), upload([1, 4, 4, 4]), [4, 3, 3, 3])).rejects.toThrow(/conv2dBackwardWeight: dy must be f32 \[1, 4, 3, 3\]/);
+  });
+
+  it('rejects an out tensor of the wrong size', async () => {
+    await expect(conv2dForward(gpu(), upload([1, 3, 5, 5]), upload([4, 3, 3, 3]), undefined, {}, upload([1, 4, 5, 5]))).rejects.toThrow(
+      /out must hold f32 \[1, 4, 3, 3\], got f32 \[1, 4, 5, 5\]/,
+    );
+  });
+});
