@@ -17,6 +17,14 @@ function integerAtLeast(name: string, min: number) {
   };
 }
 
+function positiveNumber(name: string) {
+  return (value: string) => {
+    const x = Number(value);
+    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
+    return x;
+  };
+}
+
 async function withGpu<T>(adapter: string | undefined, body: (gpu: Gpu) => Promise<T>): Promise<T> {
   const esp = await acquireDevice({ adapter });
   const gpu = new Gpu(esp);
@@ -53,10 +61,11 @@ program
   .command('demo')
   .description('train the MNIST CNN on the embedded Fashion-MNIST subset and report test accuracy')
   .option('--epochs <n>', 'training epochs', integerAtLeast('--epochs', 1), 2)
-  .option('--batch <n>', 'batch size', integerAtLeast('--batch', 1), 64)
+  .option('--batch <n>', 'batch size', integerAtLeast('--batch', 1), 32)
+  .option('--lr <rate>', 'peak learning rate of the cosine schedule', positiveNumber('--lr'), 0.05)
   .option('--seed <n>', 'random seed', integerAtLeast('--seed', 0), 0)
   .option('--adapter <name>', 'pick the adapter whose name contains this')
-  .action(async (opts: { epochs: number; batch: number; seed: number; adapter?: string }) => {
+  .action(async (opts: { epochs: number; batch: number; lr: number; seed: number; adapter?: string }) => {
     const dir = embeddedDataDir();
     const train = loadIdxDataset(dir, 'train');
     const test = loadIdxDataset(dir, 't10k');
@@ -68,7 +77,7 @@ program
         momentum: 0.9,
         nesterov: false,
         weightDecay: 1e-6,
-        schedule: cosineSchedule({ lrMax: 0.05, lrMin: 0, totalSteps: opts.epochs * stepsPerEpoch }),
+        schedule: cosineSchedule({ lrMax: opts.lr, lrMin: 0, totalSteps: opts.epochs * stepsPerEpoch }),
       });
       console.log(`parameters: ${classifier.store.count.toLocaleString('en-US')}`);
       const started = performance.now();

@@ -7,20 +7,14 @@ import {
   globalAvgPoolForward,
   maxPool2dBackward,
   maxPool2dForward,
+  poolGeometry,
   type Pool2dOptions,
 } from '../kernels/pool.ts';
 import { formatShape } from '../gpu/tensor.ts';
 import type { Layer, StepContext } from './layer.ts';
 
-function pooledShape(name: string, input: readonly number[], o: Pool2dOptions): number[] {
-  if (input.length !== 4) throw new Error(`${name}: expected [N, C, H, W], got ${formatShape(input)}`);
-  const pair = (v: number | [number, number] | undefined, fallback: [number, number]): [number, number] =>
-    v === undefined ? fallback : typeof v === 'number' ? [v, v] : v;
-  const kernel = pair(o.kernel, [1, 1]);
-  const stride = pair(o.stride, kernel);
-  const padding = pair(o.padding, [0, 0]);
-  const out = [0, 1].map((d) => Math.floor((input[2 + d]! + 2 * padding[d]! - kernel[d]!) / stride[d]!) + 1);
-  return [input[0]!, input[1]!, out[0]!, out[1]!];
+function pooledShape(name: string, input: readonly number[], options: Pool2dOptions): number[] {
+  return [...poolGeometry(name, input, options).output];
 }
 
 export class MaxPool2d implements Layer {
