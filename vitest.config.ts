@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 // Tests import shaders/*.wgsl as text, exactly like esbuild's text loader does in builds.
@@ -10,8 +11,25 @@ const wgslAsText: Plugin = {
   },
 };
 
+// Tests import build/rng.wasm as bytes, like esbuild's binary loader. It is a build output:
+// resolve it even when missing, so the error says how to make it.
+const wasmAsBytes: Plugin = {
+  name: 'wasm-as-bytes',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (!source.endsWith('.wasm') || !importer || !source.startsWith('.')) return null;
+    return resolve(dirname(importer), source);
+  },
+  load(id) {
+    if (!id.endsWith('.wasm')) return null;
+    if (!existsSync(id)) throw new Error(`${id} is missing: run \`node scripts/build.mjs\` (npm test does) to build it`);
+    const base64 = readFileSync(id).toString('base64');
+    return `export default Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));`;
+  },
+};
+
 export default defineConfig({
-  plugins: [wgslAsText],
+  plugins: [wgslAsText, wasmAsBytes],
   test: {
     // Dawn is a native addon: separate processes, device acquired in beforeAll.
     pool: 'forks',

@@ -35,3 +35,4 @@ export { parseIdx, type IdxArray } from './data/idx.ts';
 export { datasetFromIdx, type ImageDataset } from './data/imageDataset.ts';
 export { shuffledIndices, imageBatch, oneHotBatch } from './data/batches.ts';
 export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
+export { loadRng, type Rng, type TruncatedNormalSizeOptions } from './rng/wasm.ts';
