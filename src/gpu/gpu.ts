@@ -55,10 +55,10 @@ export class Gpu {
   }
 
   upload(data: ArrayLike<number> | Float32Array | Uint32Array, shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const t = this.empty(shape, dtype);
-    if (data.length !== t.size) {
-      throw new Error(`upload: ${data.length} values do not fill shape ${formatShape(shape)} (${t.size} values)`);
+    if (data.length !== shapeSize(shape)) {
+      throw new Error(`upload: ${data.length} values do not fill shape ${formatShape(shape)} (${shapeSize(shape)} values)`);
     }
+    const t = this.empty(shape, dtype);
     this.write(t, data);
     return t;
   }

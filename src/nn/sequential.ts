@@ -32,7 +32,7 @@ export class Sequential {
     for (const layer of this.layers) {
       const next = await layer.forward(ctx, current);
       if (ctx.training) kept.push(next);
-      else if (current !== x && current.buffer !== next.buffer) ctx.gpu.release(current);
+      else if (current.buffer !== x.buffer && current.buffer !== next.buffer) ctx.gpu.release(current);
       current = next;
     }
     this.activations = ctx.training ? kept : [];

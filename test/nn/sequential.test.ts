@@ -89,4 +89,18 @@ describe('Sequential', () => {
     gpu().release(X, T);
     store.dispose();
   });
+
+  it('evaluation leaves the caller\'s input alone when the first layer is a view (Flatten)', async () => {
+    const net = new Sequential([new Flatten('flatten'), new Linear('fc', Ci * H * W, classes, initContexts(5, 0))]);
+    const store = new ParameterStore(gpu(), net.parameters, net.state);
+    const x = new TestRandom(3).array(B * Ci * H * W);
+    const X = gpu().upload(x, [B, Ci, H, W]);
+    const inUse = gpu().pool.stats().inUse;
+    const logits = await net.forward({ gpu: gpu(), training: false, step: 0, seed: 5 }, X);
+    gpu().release(logits);
+    expect(gpu().pool.stats().inUse).toBe(inUse);
+    expectClose(await gpu().read(X), x, BACKWARD, 'input after evaluation');
+    gpu().release(X);
+    store.dispose();
+  });
 });
