@@ -25,6 +25,7 @@ export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.ts';
 export { Dropout } from './nn/dropout.ts';
 export { Flatten } from './nn/flatten.ts';
 export { mnistCnn } from './nn/models/mnistCnn.ts';
+export { initContexts, kaimingNormal, normal, uniformSymmetric, constant, type InitContext } from './nn/init.ts';
 
 export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
 export * from './optim/schedules.ts';

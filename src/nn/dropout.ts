@@ -20,22 +20,18 @@ export class Dropout implements Layer {
   async forward(ctx: StepContext, x: Tensor): Promise<Tensor> {
     if (this.mask) ctx.gpu.release(this.mask);
     this.mask = undefined;
-    if (!ctx.training || this.p === 0) return view(ctx, x);
+    if (!ctx.training || this.p === 0) return x;
     const { y, mask } = await dropoutForward(ctx.gpu, x, { p: this.p, seed: ctx.seed, step: ctx.step, layer: this.layerId });
     this.mask = mask;
     return y;
   }
 
   async backward(ctx: StepContext, dy: Tensor): Promise<Tensor> {
-    if (this.p === 0) return view(ctx, dy);
+    if (this.p === 0) return dy;
     if (!this.mask) throw new Error(`${this.name}: backward called without a training forward`);
     const dx = await dropoutBackward(ctx.gpu, dy, this.mask);
     ctx.gpu.release(this.mask);
     this.mask = undefined;
     return dx;
   }
-}
-
-function view(_ctx: StepContext, x: Tensor): Tensor {
-  return x.reshape(x.shape);
 }

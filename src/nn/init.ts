@@ -27,3 +27,8 @@ export function uniformSymmetric(ctx: InitContext, count: number, bound: number)
 export function constant(count: number, value: number): Float32Array {
   return new Float32Array(count).fill(value);
 }
+
+/** Parameter ids for initialisation: one per (layer, tensor), stable across runs. */
+export function initContexts(seed: number, layer: number): (id: number) => InitContext {
+  return (id) => ({ seed, id: layer * 8 + id });
+}

@@ -8,7 +8,7 @@ import { BatchNorm } from '../../src/nn/batchnorm.ts';
 import { Conv2d } from '../../src/nn/conv2d.ts';
 import { Flatten } from '../../src/nn/flatten.ts';
 import { Linear } from '../../src/nn/linear.ts';
-import { initContexts } from '../../src/nn/models/mnistCnn.ts';
+import { initContexts } from '../../src/nn/init.ts';
 import { ParameterStore } from '../../src/nn/parameters.ts';
 import { MaxPool2d } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';

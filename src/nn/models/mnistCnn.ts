@@ -3,7 +3,7 @@
 import { Conv2d } from '../conv2d.ts';
 import { Dropout } from '../dropout.ts';
 import { Flatten } from '../flatten.ts';
-import { constant, type InitContext } from '../init.ts';
+import { constant, initContexts } from '../init.ts';
 import { Linear } from '../linear.ts';
 import { ReLU } from '../activations.ts';
 import { MaxPool2d } from '../pooling.ts';
@@ -14,11 +14,6 @@ export interface MnistCnnOptions {
   inChannels?: number;
   classes?: number;
   dropout?: number;
-}
-
-/** Parameter ids for initialisation: one per (layer, tensor), stable across runs. */
-export function initContexts(seed: number, layer: number): (id: number) => InitContext {
-  return (id) => ({ seed, id: layer * 8 + id });
 }
 
 export function mnistCnn({ seed, inChannels = 1, classes = 10, dropout = 0.5 }: MnistCnnOptions): Sequential {
