@@ -8,7 +8,8 @@
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Specialization } from '../gpu/specialize.ts';
-import { formatShape, sameShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
+import { formatShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
+import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
 
@@ -40,14 +41,6 @@ interface ConvDims {
   PW: number;
 }
 
-function pair(op: string, name: string, value: number | [number, number], min: number): [number, number] {
-  const [h, w] = typeof value === 'number' ? [value, value] : value;
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h! < min || w! < min) {
-    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
-  }
-  return [h!, w!];
-}
-
 function check4d(op: string, name: string, shape: readonly number[], layout: string): [number, number, number, number] {
   if (shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new Error(`${op}: ${name} must be ${layout} with every size >= 1, got ${formatShape(shape)}`);
@@ -61,8 +54,8 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
   if (wCi !== Ci) {
     throw new Error(`${op}: weight ${formatShape(weightShape)} expects ${wCi} input channels, input ${formatShape(inputShape)} has ${Ci}`);
   }
-  const [SH, SW] = pair(op, 'stride', geometry.stride ?? 1, 1);
-  const [PH, PW] = pair(op, 'padding', geometry.padding ?? 0, 0);
+  const [SH, SW] = pairOf(op, 'stride', geometry.stride ?? 1, 1);
+  const [PH, PW] = pairOf(op, 'padding', geometry.padding ?? 0, 0);
   const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
   const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
   if (OH < 1 || OW < 1) {
@@ -76,12 +69,6 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
 const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
 const weightShapeOf = (d: ConvDims) => [d.Co, d.Ci, d.KH, d.KW];
 const outputShapeOf = (d: ConvDims) => [d.B, d.Co, d.OH, d.OW];
-
-function checkShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
-  if (t.dtype !== 'f32' || !sameShape(t.shape, shape)) {
-    throw new Error(`${op}: ${name} must be f32 ${formatShape(shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
-  }
-}
 
 /** [B, Co, OH, OW] for input [B, Ci, H, W] and weight [Co, Ci, KH, KW] (floor mode, as in PyTorch). */
 export function conv2dOutputShape(inputShape: readonly number[], weightShape: readonly number[], geometry: Conv2dGeometry = {}): number[] {
@@ -171,9 +158,9 @@ export async function conv2dForward(
 ): Promise<Tensor> {
   const name = 'conv2dForward';
   const d = convDims(name, x.shape, w.shape, geometry);
-  checkShape(name, 'x', x, inputShapeOf(d));
-  checkShape(name, 'w', w, weightShapeOf(d));
-  if (bias) checkShape(name, 'bias', bias, [d.Co]);
+  checkTensor(name, 'x', x, inputShapeOf(d));
+  checkTensor(name, 'w', w, weightShapeOf(d));
+  if (bias) checkTensor(name, 'bias', bias, [d.Co]);
   const shape = outputShapeOf(d);
   if (out && (out.dtype !== 'f32' || out.size !== shapeSize(shape))) {
     throw new Error(`${name}: out must hold f32 ${formatShape(shape)}, got ${out.dtype} ${formatShape(out.shape)}`);
@@ -193,8 +180,8 @@ export async function conv2dBackwardData(
 ): Promise<Tensor> {
   const name = 'conv2dBackwardData';
   const d = convDims(name, inputShape, w.shape, geometry);
-  checkShape(name, 'w', w, weightShapeOf(d));
-  checkShape(name, 'dy', dy, outputShapeOf(d));
+  checkTensor(name, 'w', w, weightShapeOf(d));
+  checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dx = gpu.empty(inputShapeOf(d));
   // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
   for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
@@ -211,8 +198,8 @@ export async function conv2dBackwardWeight(
 ): Promise<Tensor> {
   const name = 'conv2dBackwardWeight';
   const d = convDims(name, x.shape, weightShape, geometry);
-  checkShape(name, 'x', x, inputShapeOf(d));
-  checkShape(name, 'dy', dy, outputShapeOf(d));
+  checkTensor(name, 'x', x, inputShapeOf(d));
+  checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
   await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;

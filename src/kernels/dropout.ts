@@ -4,7 +4,8 @@
 import dropoutWgsl from '../../shaders/dropout.wgsl';
 import philoxWgsl from '../../shaders/philox.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
-import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
+import { formatShape, type Tensor } from '../gpu/tensor.ts';
+import { checkDistinct, checkTensor } from './checks.ts';
 import { Stream, seedKey } from '../rng/philox.ts';
 import { grid1d } from './grid.ts';
 
@@ -46,30 +47,14 @@ function checkOptions({ p, seed, step, layer = 0 }: DropoutOptions): void {
   if (!Number.isInteger(layer) || layer < 0 || layer > 0xffffffff) throw new Error(`dropoutForward: layer must be a u32, got ${layer}`);
 }
 
-function checkF32(op: string, name: string, t: Tensor, shape: readonly number[]): void {
-  if (t.dtype !== 'f32' || !sameShape(t.shape, shape)) {
-    throw new Error(`${op}: ${name} must be f32 ${formatShape(shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
-  }
-}
-
-/** One dispatch cannot write a buffer through one binding and read it through another. */
-function checkDistinct(op: string, tensors: Record<string, Tensor>): void {
-  const seen = new Map<GPUBuffer, string>();
-  for (const [name, t] of Object.entries(tensors)) {
-    const other = seen.get(t.buffer);
-    if (other) throw new Error(`${op}: ${name} must not share its buffer with ${other}`);
-    seen.set(t.buffer, name);
-  }
-}
-
 /** y = x · mask; p = 0 keeps everything (mask of ones, y = x). */
 export async function dropoutForward(gpu: Gpu, x: Tensor, options: DropoutOptions & { out?: Partial<DropoutResult> }): Promise<DropoutResult> {
   checkOptions(options);
   if (x.dtype !== 'f32') throw new Error(`dropoutForward: x must be f32, got ${x.dtype} ${formatShape(x.shape)}`);
   const y = options.out?.y ?? gpu.empty(x.shape);
   const mask = options.out?.mask ?? gpu.empty(x.shape);
-  checkF32('dropoutForward', 'out.y', y, x.shape);
-  checkF32('dropoutForward', 'out.mask', mask, x.shape);
+  checkTensor('dropoutForward', 'out.y', y, x.shape);
+  checkTensor('dropoutForward', 'out.mask', mask, x.shape);
   checkDistinct('dropoutForward', { x, 'out.y': y, 'out.mask': mask });
   const [keyLo, keyHi] = seedKey(options.seed);
   const params = packParams(x.size, dropThreshold(options.p), { f32: 1 / (1 - options.p) }, options.step, Stream.dropout, keyLo, keyHi, options.layer ?? 0);
@@ -80,10 +65,10 @@ export async function dropoutForward(gpu: Gpu, x: Tensor, options: DropoutOption
 
 /** dx = dy · mask, the mask saved by dropoutForward. */
 export async function dropoutBackward(gpu: Gpu, dy: Tensor, mask: Tensor, out?: Tensor): Promise<Tensor> {
-  checkF32('dropoutBackward', 'mask', mask, mask.shape);
-  checkF32('dropoutBackward', 'dy', dy, mask.shape);
+  checkTensor('dropoutBackward', 'mask', mask, mask.shape);
+  checkTensor('dropoutBackward', 'dy', dy, mask.shape);
   const dx = out ?? gpu.empty(mask.shape);
-  checkF32('dropoutBackward', 'out', dx, mask.shape);
+  checkTensor('dropoutBackward', 'out', dx, mask.shape);
   checkDistinct('dropoutBackward', { dy, mask, out: dx });
   // The backward entry point reads only `count`; the other fields just fill the struct.
   const params = packParams(mask.size, 0, 0, 0, 0, 0, 0);

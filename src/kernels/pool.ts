@@ -3,14 +3,12 @@
 // windows need no atomics and results are deterministic.
 import poolWgsl from '../../shaders/pool.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
-import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
+import { formatShape, type Tensor } from '../gpu/tensor.ts';
+import { checkTensor, pairOf, type Size2 } from './checks.ts';
 import { grid1d } from './grid.ts';
 
 const file = { file: 'pool.wgsl', code: poolWgsl };
 const WG = 256;
-
-/** A size for both spatial axes, or [height, width]. */
-export type Size2 = number | [number, number];
 
 export interface Pool2dOptions {
   kernel: Size2;
@@ -31,14 +29,6 @@ export interface PoolGeometry {
 
 type PoolEntry = 'maxPoolForward' | 'maxPoolBackward' | 'avgPoolForward' | 'avgPoolBackward';
 
-function pair(op: string, name: string, value: Size2, min: number): [number, number] {
-  const [h, w] = typeof value === 'number' ? [value, value] : value;
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h! < min || w! < min) {
-    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
-  }
-  return [h!, w!];
-}
-
 function checkInputShape(op: string, name: string, shape: readonly number[]): [number, number, number, number] {
   if (shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new Error(`${op}: ${name} must be [N, C, H, W] with every size >= 1, got ${formatShape(shape)}`);
@@ -49,9 +39,9 @@ function checkInputShape(op: string, name: string, shape: readonly number[]): [n
 /** Validates the options against an input shape and derives the output shape (floor mode). */
 export function poolGeometry(op: string, inputShape: readonly number[], options: Pool2dOptions): PoolGeometry {
   const [N, C, H, W] = checkInputShape(op, 'input', inputShape);
-  const kernel = pair(op, 'kernel', options.kernel, 1);
-  const stride = pair(op, 'stride', options.stride ?? kernel, 1);
-  const padding = pair(op, 'padding', options.padding ?? 0, 0);
+  const kernel = pairOf(op, 'kernel', options.kernel, 1);
+  const stride = pairOf(op, 'stride', options.stride ?? kernel, 1);
+  const padding = pairOf(op, 'padding', options.padding ?? 0, 0);
   if (padding[0] > kernel[0] / 2 || padding[1] > kernel[1] / 2) {
     throw new Error(`${op}: padding ${padding.join('x')} must be at most half of kernel ${kernel.join('x')}`);
   }
@@ -76,14 +66,9 @@ async function launch(gpu: Gpu, entryPoint: PoolEntry, g: PoolGeometry, invocati
   await gpu.dispatch({ files: [file], entryPoint }, bindings, grid1d(gpu, invocations, WG), params);
 }
 
-function checkTensor(op: string, name: string, t: Tensor, shape: readonly number[], dtype: 'f32' | 'u32' = 'f32'): void {
+/** An `out` tensor may have any shape with the right number of values. */
+function checkOutputSize(op: string, name: string, t: Tensor, shape: readonly number[], dtype: 'f32' | 'u32' = 'f32'): void {
   if (t.dtype !== dtype || t.size !== count(shape)) {
-    throw new Error(`${op}: ${name} must be ${dtype} ${formatShape(shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
-  }
-}
-
-function checkSameShape(op: string, name: string, t: Tensor, shape: readonly number[], dtype: 'f32' | 'u32' = 'f32'): void {
-  if (t.dtype !== dtype || !sameShape(t.shape, shape)) {
     throw new Error(`${op}: ${name} must be ${dtype} ${formatShape(shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
   }
 }
@@ -91,7 +76,7 @@ function checkSameShape(op: string, name: string, t: Tensor, shape: readonly num
 /** An output tensor: `out` after checking it holds `shape`, else a fresh one. */
 function output(gpu: Gpu, op: string, out: Tensor | undefined, shape: readonly number[], dtype: 'f32' | 'u32' = 'f32'): Tensor {
   if (!out) return gpu.empty(shape, dtype);
-  checkTensor(op, 'out', out, shape, dtype);
+  checkOutputSize(op, 'out', out, shape, dtype);
   return out;
 }
 
@@ -126,8 +111,8 @@ export async function maxPool2dBackward(
 ): Promise<Tensor> {
   const op = 'maxPool2dBackward';
   const g = poolGeometry(op, inputShape, options);
-  checkSameShape(op, 'dy', dy, g.output);
-  checkSameShape(op, 'argmax', argmax, g.output, 'u32');
+  checkTensor(op, 'dy', dy, g.output);
+  checkTensor(op, 'argmax', argmax, g.output, 'u32');
   const dx = output(gpu, op, options.out, g.input);
   await launch(gpu, 'maxPoolBackward', g, count(g.input), [dx, dy, argmax]);
   return dx;
@@ -151,7 +136,7 @@ export async function avgPool2dBackward(
 ): Promise<Tensor> {
   const op = 'avgPool2dBackward';
   const g = poolGeometry(op, inputShape, options);
-  checkSameShape(op, 'dy', dy, g.output);
+  checkTensor(op, 'dy', dy, g.output);
   const dx = output(gpu, op, options.out, g.input);
   await launch(gpu, 'avgPoolBackward', g, count(g.input), [dx, dy]);
   return dx;
@@ -177,7 +162,7 @@ export async function globalAvgPoolForward(gpu: Gpu, x: Tensor, out?: Tensor): P
 export async function globalAvgPoolBackward(gpu: Gpu, dy: Tensor, inputShape: readonly number[], out?: Tensor): Promise<Tensor> {
   const op = 'globalAvgPoolBackward';
   const g = globalGeometry(op, inputShape);
-  checkSameShape(op, 'dy', dy, [g.input[0], g.input[1]]);
+  checkTensor(op, 'dy', dy, [g.input[0], g.input[1]]);
   const dx = output(gpu, op, out, g.input);
   await launch(gpu, 'avgPoolBackward', g, count(g.input), [dx, dy]);
   return dx;

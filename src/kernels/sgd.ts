@@ -3,6 +3,7 @@
 import sgdWgsl from '../../shaders/sgd.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import { formatShape, type Tensor } from '../gpu/tensor.ts';
+import { checkDistinct } from './checks.ts';
 import { grid1d } from './grid.ts';
 
 const file = { file: 'sgd.wgsl', code: sgdWgsl };
@@ -32,16 +33,12 @@ function checkOptions({ lr, momentum = 0, nesterov = false, weightDecay = 0 }: S
 
 function checkBuffers(params: Tensor, buffers: Record<string, Tensor>): void {
   if (params.dtype !== 'f32') throw new Error(`sgdStep: params must be f32, got ${params.dtype} ${formatShape(params.shape)}`);
-  const seen = new Map<GPUBuffer, string>([[params.buffer, 'params']]);
   for (const [name, t] of Object.entries(buffers)) {
     if (t.dtype !== 'f32' || t.size !== params.size) {
       throw new Error(`sgdStep: ${name} must be f32 with ${params.size} values like params ${formatShape(params.shape)}, got ${t.dtype} ${formatShape(t.shape)}`);
     }
-    // One dispatch cannot write a buffer through one binding and read it through another.
-    const other = seen.get(t.buffer);
-    if (other) throw new Error(`sgdStep: ${name} must not share its buffer with ${other}`);
-    seen.set(t.buffer, name);
   }
+  checkDistinct('sgdStep', { params, ...buffers });
 }
 
 /**
