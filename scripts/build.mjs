@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles assembly/ to build/rng.wasm with AssemblyScript (asconfig.json), then bundles the
-// library for Node and for browsers, the CLI and the benchmarks with esbuild, and writes the
-// type declarations.
+// library and its worker entry for Node and for browsers, the CLI and the benchmarks with
+// esbuild, and writes the type declarations.
 // WGSL files load as text, .wasm files as bytes. The `#gpu-provider` import resolves through
 // package.json `imports` conditions, so Dawn never reaches a browser bundle.
 import asc from 'assemblyscript/asc';
@@ -25,6 +25,8 @@ if (error) {
 await Promise.all([
   build({ ...node, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js' }),
   build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js' }),
+  build({ ...node, entryPoints: ['src/worker/worker.ts'], outfile: 'dist/node/worker.js' }),
+  build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['src/worker/worker.ts'], outfile: 'dist/browser/worker.js' }),
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['bench/kernels.ts'], outfile: 'dist/bench/kernels.js' }),
 ]);

@@ -37,3 +37,6 @@ export { datasetFromIdx, type ImageDataset } from './data/imageDataset.ts';
 export { shuffledIndices, imageBatch, oneHotBatch } from './data/batches.ts';
 export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
 export { loadRng, type Rng, type TruncatedNormalSizeOptions } from './rng/wasm.ts';
+
+export { startOpsWorker, type OpsWorker } from './worker/client.ts';
+export type { OpsApi, WorkerInfo } from './worker/opsApi.ts';

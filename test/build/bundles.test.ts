@@ -12,14 +12,16 @@ function bundle(path: string): string {
 const importsDawn = /from\s*["']webgpu["']|import\(\s*["']webgpu["']\s*\)|require\(\s*["']webgpu["']\s*\)/;
 
 describe('bundles', () => {
-  it('the browser bundle takes WebGPU from navigator.gpu and never imports Dawn', () => {
-    const code = bundle('browser/index.js');
-    expect(code).not.toMatch(importsDawn);
-    expect(code).toContain('navigator');
-  });
+  for (const path of ['browser/index.js', 'browser/worker.js'])
+    it(`${path} takes WebGPU from navigator.gpu and never imports Dawn or worker_threads`, () => {
+      const code = bundle(path);
+      expect(code).not.toMatch(importsDawn);
+      expect(code).not.toMatch(/worker_threads/);
+      expect(code).toContain('navigator');
+    });
 
-  it('the Node bundle imports Dawn', () => {
-    expect(bundle('node/index.js')).toMatch(importsDawn);
+  it('the Node bundles import Dawn', () => {
+    for (const path of ['node/index.js', 'node/worker.js']) expect(bundle(path)).toMatch(importsDawn);
   });
 
   it('shaders are inlined as text in both', () => {
