@@ -31,12 +31,6 @@ export class BufferPool {
     list.push(buffer);
   }
 
-  /** Destroys the free buffers; buffers still in use stay valid. */
-  trim(): void {
-    for (const list of this.free.values()) for (const b of list) this.destroy(b);
-    this.free.clear();
-  }
-
   destroyAll(): void {
     for (const b of this.live) b.destroy();
     this.live.clear();
@@ -54,12 +48,6 @@ export class BufferPool {
     this.live.add(buffer);
     this.bytes += bytes;
     return buffer;
-  }
-
-  private destroy(buffer: GPUBuffer): void {
-    this.live.delete(buffer);
-    this.bytes -= buffer.size;
-    buffer.destroy();
   }
 }
 

@@ -182,7 +182,7 @@ export class Gpu {
   }
 
   stats() {
-    return { ...this.pool.stats(), uniforms: this.uniforms.size, pipelines: this.pipelines.size, dispatches: this.dispatchCount };
+    return { ...this.pool.stats(), uniforms: this.uniforms.size, pipelines: this.pipelines.size, compileMs: this.pipelines.compileMs, dispatches: this.dispatchCount };
   }
 
   dispose(): void {

@@ -90,14 +90,6 @@ export class ParameterStore {
     return this.parameters.reduce((n, p) => n + p.size, 0);
   }
 
-  async readParameter(name: string): Promise<Float32Array> {
-    const p = this.parameters.find((q) => q.name === name);
-    if (p) return this.gpu.read(p.value);
-    const s = this.state.find((q) => q.name === name);
-    if (s) return this.gpu.read(s.value);
-    throw new Error(`No parameter named "${name}"`);
-  }
-
   dispose(): void {
     this.gpu.release(this.values, this.grads, this.momentum, ...this.state.map((s) => s.tensor));
     for (const s of this.state) s.tensor = undefined;
