@@ -221,13 +221,22 @@ export function phiInverse(p: f64): f64 {
   return Math.min(Math.max(x, lo), hi);
 }
 
+// A sample is perturbed iff word 1 of its size block, as a [0,1) float, is below the
+// probability: an independent draw from the size's own word 0, so p = 1 changes nothing.
+@inline function perturbed(probability: f64): bool {
+  return closedOpen(word1) < probability;
+}
+
 /**
  * One size per sample: out[i] for sample firstSample + i, u from word 0 of Philox at counter
- * (0, sample, step, stream) as a [0,1) float. A sample's size therefore depends only on
- * (seed, step, sample), never on the batch it came in.
+ * (0, sample, step, stream) as a [0,1) float, and 0 for the samples word 1 leaves unperturbed.
+ * A sample's size therefore depends only on (seed, step, sample), never on the batch it came in.
  * Returns the probability mass of [α, β]; when it is not positive nothing was written.
  */
-export function truncatedNormalSizes(out: usize, batch: u32, firstSample: u32, seedLo: u32, seedHi: u32, step: u32, stream: u32, mu: f64, sigma: f64, lo: f64, hi: f64): f64 {
+export function truncatedNormalSizes(
+  out: usize, batch: u32, firstSample: u32, seedLo: u32, seedHi: u32, step: u32, stream: u32,
+  mu: f64, sigma: f64, lo: f64, hi: f64, probability: f64,
+): f64 {
   const alpha = (lo - mu) / sigma;
   const beta = (hi - mu) / sigma;
   // Wholly above the mean, Φ(α) and Φ(β) round towards 1 and their difference loses its digits.
@@ -241,7 +250,18 @@ export function truncatedNormalSizes(out: usize, batch: u32, firstSample: u32, s
   for (let i: u32 = 0; i < batch; i++) {
     philox(0, firstSample + i, step, stream, seedLo, seedHi);
     const z = direction * phiInverse(start + direction * closedOpen(word0) * mass);
-    store<f64>(out + (<usize>i << 3), clamp(mu + sigma * z, lo, hi));
+    const k = perturbed(probability) ? clamp(mu + sigma * z, lo, hi) : 0.0;
+    store<f64>(out + (<usize>i << 3), k);
   }
   return mass;
+}
+
+/** L2 noise's sizes: `size` for the samples word 1 perturbs (same counters as above), else 0. */
+export function fixedSizes(
+  out: usize, batch: u32, firstSample: u32, seedLo: u32, seedHi: u32, step: u32, stream: u32, size: f64, probability: f64,
+): void {
+  for (let i: u32 = 0; i < batch; i++) {
+    philox(0, firstSample + i, step, stream, seedLo, seedHi);
+    store<f64>(out + (<usize>i << 3), perturbed(probability) ? size : 0.0);
+  }
 }

@@ -29,6 +29,7 @@ await Promise.all([
   build({ ...common, platform: 'browser', target: 'es2022', entryPoints: ['src/worker/worker.ts'], outfile: 'dist/browser/worker.js' }),
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['bench/kernels.ts'], outfile: 'dist/bench/kernels.js' }),
+  build({ ...node, entryPoints: ['bench/augment.ts'], outfile: 'dist/bench/augment.js' }),
 ]);
 // Type declarations for package users (dist/types, the `types` of package.json's exports).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

@@ -10,6 +10,8 @@ export { relu, reluBackward, add } from './kernels/eltwise.ts';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, globalAvgPoolForward, globalAvgPoolBackward, type Pool2dOptions } from './kernels/pool.ts';
 export { dropoutForward, dropoutBackward, type DropoutOptions } from './kernels/dropout.ts';
 export { softmaxCrossEntropy } from './kernels/softmax_xent.ts';
+export { jensenShannonConsistency, cleanView, type JensenShannonResult, type JensenShannonOptions } from './kernels/jsd.ts';
+export { perturbBatch, packBytes, type PerturbBatchArgs, type PerturbBatchResult, type ImageShape } from './kernels/esp.ts';
 export { sgdStep } from './kernels/sgd.ts';
 export { channelSum, sumSplits } from './kernels/reduce.ts';
 export { gemmConfig, setGemmConfig, defaultGemmConfig, type GemmConfig } from './kernels/gemmConfig.ts';
@@ -29,14 +31,25 @@ export { initContexts, kaimingNormal, normal, uniformSymmetric, constant, type I
 
 export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
 export * from './optim/schedules.ts';
-export { Classifier } from './train/classifier.ts';
+export { Classifier, type TrainStepOptions } from './train/classifier.ts';
 export { fit, accuracy, type FitOptions, type StepProgress } from './train/fit.ts';
 
 export { parseIdx, type IdxArray } from './data/idx.ts';
-export { datasetFromIdx, type ImageDataset } from './data/imageDataset.ts';
-export { shuffledIndices, imageBatch, oneHotBatch } from './data/batches.ts';
+export { parseNpy, encodeNpy, type NpyArray, type NpyDType } from './data/npy.ts';
+export { parseCifarBatch, CIFAR10_CLASS_NAMES, type CifarLabels } from './data/cifarBinary.ts';
+export { datasetFromIdx, datasetFromNpy, checkDataset, concatDatasets, sliceDataset, MAX_CLASSES, type ImageDataset } from './data/imageDataset.ts';
+export { shuffledIndices, imageBatch, imageBytes, labelsAt, oneHotBatch } from './data/batches.ts';
+export { MNIST_C } from './data/corruptions/mnistC.ts';
+export { corruptImage, type Corruption, type ImageShape as CorruptionImageShape } from './data/corruptions/corruption.ts';
+export { CorruptionRandom } from './data/corruptions/random.ts';
+
+export { AugmentationPipeline, parseMethod, PERTURBATIONS, type AugmentationOptions, type AugmentedBatch, type BatchGeometry } from './augment/pipeline.ts';
+export { resolveEspSettings, xiFromGamma, trueLabelMass, type EspOptions, type EspSettings } from './augment/espSettings.ts';
+export { EspPerturbation, L2NoisePerturbation, NoPerturbation, type Perturbation, type PerturbationPlan, type L2NoiseOptions } from './augment/perturbation.ts';
+export { smoothedMass } from './augment/labelSmoothing.ts';
+export { planAugMix, augmixView, AUGMIX_OPS, type AugMixOptions, type AugMixPlan } from './augment/augmix.ts';
 export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
-export { loadRng, type Rng, type TruncatedNormalSizeOptions } from './rng/wasm.ts';
+export { loadRng, type Rng, type TruncatedNormalSizeOptions, type SizeDrawOptions } from './rng/wasm.ts';
 
 export { startOpsWorker, type OpsWorker } from './worker/client.ts';
 export type { OpsApi, WorkerInfo } from './worker/opsApi.ts';

@@ -1,6 +1,9 @@
 // The `espgpu` command: `info` describes the WebGPU adapter, `demo` trains the MNIST CNN
-// on the embedded Fashion-MNIST subset and reports accuracy and speed.
+// on the embedded Fashion-MNIST subset (ESP by default) and reports accuracy and speed.
 import { Command, InvalidArgumentError } from 'commander';
+import { parseMethod, PERTURBATIONS, type AugmentationOptions } from '../augment/pipeline.ts';
+import { resolveEspSettings } from '../augment/espSettings.ts';
+import { checkSmoothing } from '../augment/labelSmoothing.ts';
 import { acquireDevice } from '../device/device.ts';
 import { Gpu } from '../gpu/gpu.ts';
 import { mnistCnn } from '../nn/models/mnistCnn.ts';
@@ -14,6 +17,14 @@ function integerAtLeast(name: string, min: number) {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${value}"`);
     return n;
+  };
+}
+
+function nonNegativeNumber(name: string) {
+  return (value: string) => {
+    const x = Number(value);
+    if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${value}"`);
+    return x;
   };
 }
 
@@ -57,17 +68,50 @@ program
     });
   });
 
+interface DemoOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  method: string;
+  epsilon: number;
+  tau?: number;
+  gamma: number;
+  labelSmoothing: number;
+  adapter?: string;
+}
+
+/** The pipeline settings a method name and the shared ε need (ESP and L2 read the same ε). */
+function augmentationOf(opts: DemoOptions, classes: number): AugmentationOptions {
+  const method = parseMethod(opts.method);
+  // Settle bad settings before the GPU starts: the same checks the pipeline runs.
+  if (method.perturbation.startsWith('esp')) resolveEspSettings({ epsilon: opts.epsilon, tau: opts.tau, gamma: opts.gamma }, classes);
+  checkSmoothing(opts.labelSmoothing);
+  return {
+    method: opts.method,
+    esp: method.perturbation.startsWith('esp') ? { epsilon: opts.epsilon, tau: opts.tau, gamma: opts.gamma } : undefined,
+    l2: method.perturbation === 'l2' ? { epsilon: opts.epsilon } : undefined,
+    labelSmoothing: opts.labelSmoothing,
+  };
+}
+
 program
   .command('demo')
-  .description('train the MNIST CNN on the embedded Fashion-MNIST subset and report test accuracy')
+  .description('train the MNIST CNN on the embedded Fashion-MNIST subset (with ESP by default) and report test accuracy')
   .option('--epochs <n>', 'training epochs', integerAtLeast('--epochs', 1), 2)
   .option('--batch <n>', 'batch size', integerAtLeast('--batch', 1), 32)
   .option('--lr <rate>', 'peak learning rate of the cosine schedule', positiveNumber('--lr'), 0.05)
   .option('--seed <n>', 'random seed', integerAtLeast('--seed', 0), 0)
+  .option('--method <name>', `augmentation: ${PERTURBATIONS.join(', ')}, optionally "augmix+" in front`, 'esp')
+  .option('--epsilon <ε>', 'ESP mean perturbation size / L2 noise radius, in [0, 1] pixels', positiveNumber('--epsilon'), 1.5)
+  .option('--tau <τ>', 'ESP half-width of the size interval (default ε)', positiveNumber('--tau'))
+  .option('--gamma <γ>', 'ESP true-to-other label mass ratio at the most smoothing', positiveNumber('--gamma'), 10)
+  .option('--label-smoothing <α>', 'static label smoothing on top, in [0, 1)', nonNegativeNumber('--label-smoothing'), 0)
   .option('--adapter <name>', 'pick the adapter whose name contains this')
-  .action(async (opts: { epochs: number; batch: number; lr: number; seed: number; adapter?: string }) => {
+  .action(async (opts: DemoOptions) => {
     const dir = embeddedDataDir();
     const train = loadIdxDataset(dir, 'train');
+    const augmentation = augmentationOf(opts, train.classes);
     const test = loadIdxDataset(dir, 't10k');
     await withGpu(opts.adapter, async (gpu) => {
       const a = gpu.esp.adapter;
@@ -79,11 +123,12 @@ program
         weightDecay: 1e-6,
         schedule: cosineSchedule({ lrMax: opts.lr, lrMin: 0, totalSteps: opts.epochs * stepsPerEpoch }),
       });
-      console.log(`parameters: ${classifier.store.count.toLocaleString('en-US')}`);
+      console.log(`parameters: ${classifier.store.count.toLocaleString('en-US')}; augmentation: ${describe(augmentation)}`);
       const started = performance.now();
       await fit(classifier, train, {
         epochs: opts.epochs,
         batchSize: opts.batch,
+        augmentation,
         reportEvery: 10,
         onStep: (p) =>
           console.log(
@@ -97,6 +142,14 @@ program
       classifier.dispose();
     });
   });
+
+function describe(a: AugmentationOptions): string {
+  const parts = [a.method ?? 'none'];
+  if (a.esp) parts.push(`ε = ${a.esp.epsilon}, τ = ${a.esp.tau ?? a.esp.epsilon}, γ = ${a.esp.gamma}`);
+  if (a.l2) parts.push(`ε = ${a.l2.epsilon}`);
+  if (a.labelSmoothing) parts.push(`label smoothing ${a.labelSmoothing}`);
+  return parts.join(', ');
+}
 
 program.parseAsync().catch((error: Error) => {
   console.error(`espgpu: ${error.message}`);

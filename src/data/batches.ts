@@ -13,6 +13,18 @@ export function shuffledIndices(count: number, seed: number, epoch: number): Uin
   return order;
 }
 
+/** The bytes of the images at `indices`, NCHW, as they upload (the GPU scales and normalises). */
+export function imageBytes(data: ImageDataset, indices: ArrayLike<number>): Uint8Array {
+  const per = data.shape[1] * data.shape[2] * data.shape[3];
+  const out = new Uint8Array(indices.length * per);
+  for (let b = 0; b < indices.length; b++) out.set(data.images.subarray(indices[b]! * per, (indices[b]! + 1) * per), b * per);
+  return out;
+}
+
+export function labelsAt(data: ImageDataset, indices: ArrayLike<number>): Uint32Array {
+  return Uint32Array.from(indices, (i) => data.labels[i]!);
+}
+
 /** Images of `indices` scaled to [0, 1], NCHW. */
 export function imageBatch(data: ImageDataset, indices: ArrayLike<number>): Float32Array {
   const per = data.shape[1] * data.shape[2] * data.shape[3];

@@ -18,8 +18,19 @@ function mulhi(a: number, b: number): number {
 }
 
 export function philox4x32(counter: readonly [number, number, number, number], key: readonly [number, number]): Uint32Array {
-  let [c0, c1, c2, c3] = counter.map((v) => v >>> 0) as [number, number, number, number];
-  let [k0, k1] = key.map((v) => v >>> 0) as [number, number];
+  const out = new Uint32Array(4);
+  philox4x32Into(out, counter[0], counter[1], counter[2], counter[3], key[0], key[1]);
+  return out;
+}
+
+/** The same words written into `out` (four u32): no allocation, for draws in tight loops. */
+export function philox4x32Into(out: Uint32Array, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void {
+  c0 >>>= 0;
+  c1 >>>= 0;
+  c2 >>>= 0;
+  c3 >>>= 0;
+  k0 >>>= 0;
+  k1 >>>= 0;
   for (let round = 0; round < 10; round++) {
     if (round > 0) {
       k0 = (k0 + W0) >>> 0;
@@ -29,9 +40,17 @@ export function philox4x32(counter: readonly [number, number, number, number], k
     const lo0 = Math.imul(M0, c0) >>> 0;
     const hi1 = mulhi(M1, c2);
     const lo1 = Math.imul(M1, c2) >>> 0;
-    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    const next0 = (hi1 ^ c1 ^ k0) >>> 0;
+    const next2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c0 = next0;
+    c1 = lo1;
+    c2 = next2;
+    c3 = lo0;
   }
-  return Uint32Array.of(c0, c1, c2, c3);
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
 /** [0, 1) with 24 random bits, exact in f32 (§3.3). */
@@ -58,6 +77,7 @@ export const Stream = {
   corruption: 4,
   dropout: 5,
   init: 6,
+  flipCrop: 7,
 } as const;
 
 /**

@@ -16,17 +16,24 @@ interface RngExports {
   phiInverse(p: number): number;
   truncatedNormalSizes(
     out: number, batch: number, firstSample: number, seedLo: number, seedHi: number, step: number, stream: number,
-    mu: number, sigma: number, lo: number, hi: number,
+    mu: number, sigma: number, lo: number, hi: number, probability: number,
   ): number;
+  fixedSizes(out: number, batch: number, firstSample: number, seedLo: number, seedHi: number, step: number, stream: number, size: number, probability: number): void;
 }
 
-/** One ESP size per sample of a batch: k ~ N(mu, sigma²) truncated to [lo, hi] (ALGORITHMS.md §3.5). */
-export interface TruncatedNormalSizeOptions {
+/** Which samples of a batch a size is drawn for: counter (0, firstSample + i, step, Stream.espSize). */
+export interface SizeDrawOptions {
   seed: number;
   step: number;
   batch: number;
   /** Global index of the batch's first sample; sample i of the batch is firstSample + i. */
   firstSample?: number;
+  /** Chance that a sample is perturbed at all (default 1); the others get size 0. */
+  probability?: number;
+}
+
+/** One ESP size per sample of a batch: k ~ N(mu, sigma²) truncated to [lo, hi] (ALGORITHMS.md §3.5). */
+export interface TruncatedNormalSizeOptions extends SizeDrawOptions {
   mu: number;
   sigma: number;
   lo: number;
@@ -42,6 +49,8 @@ export interface Rng {
   uniforms(seed: number, id: number, stream: number, count: number, step?: number): Float64Array;
   /** Sizes depend only on (seed, step, sample index): counter = (0, sample, step, Stream.espSize). */
   truncatedNormalSizes(options: TruncatedNormalSizeOptions): Float64Array;
+  /** L2 noise: `size` for each perturbed sample, 0 for the others (same counters and draw). */
+  fixedSizes(options: SizeDrawOptions & { size: number }): Float64Array;
   /** Standard normal CDF (fdlibm erfc, < 1 ulp). */
   phi(x: number): number;
   /** Its inverse: Acklam's approximation plus one Halley step. */
@@ -85,6 +94,21 @@ function seedWords(where: string, seed: number): [number, number] {
   }
 }
 
+/** The counter words every size draw shares, checked: (batch, firstSample, seedLo, seedHi, step). */
+function checkSizeDraw(where: string, options: SizeDrawOptions) {
+  const { seed, step, batch, firstSample = 0, probability = 1 } = options;
+  const [seedLo, seedHi] = seedWords(where, seed);
+  checkU32(where, 'step', step);
+  checkU32(where, 'firstSample', firstSample);
+  checkU32(where, 'batch', batch);
+  if (firstSample + batch > TWO_POW_32) {
+    throw new RangeError(`${where}: sample indices must stay below 2^32, got firstSample ${firstSample} + batch ${batch}`);
+  }
+  if (!(probability >= 0 && probability <= 1)) throw new RangeError(`${where}: probability must be in [0, 1], got ${probability}`);
+  const args: [number, number, number, number, number] = [batch, firstSample, seedLo, seedHi, step];
+  return { batch, probability, args };
+}
+
 function wrap(wasm: RngExports): Rng {
   const f64View = (address: number, length: number) => new Float64Array(wasm.memory.buffer, address, length);
   const u32View = (address: number, length: number) => new Uint32Array(wasm.memory.buffer, address, length);
@@ -122,28 +146,31 @@ function wrap(wasm: RngExports): Rng {
 
     truncatedNormalSizes(options) {
       const where = 'truncatedNormalSizes';
-      const { seed, step, batch, firstSample = 0, mu, sigma, lo, hi } = options;
-      const [seedLo, seedHi] = seedWords(where, seed);
-      checkU32(where, 'step', step);
-      checkU32(where, 'firstSample', firstSample);
-      checkU32(where, 'batch', batch);
-      if (firstSample + batch > TWO_POW_32) {
-        throw new RangeError(`${where}: sample indices must stay below 2^32, got firstSample ${firstSample} + batch ${batch}`);
-      }
+      const { mu, sigma, lo, hi } = options;
+      const draw = checkSizeDraw(where, options);
       checkFinite(where, 'mu', mu);
       if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`${where}: sigma must be a finite number > 0, got ${sigma}`);
       checkFinite(where, 'lo', lo);
       checkFinite(where, 'hi', hi);
       if (!(lo < hi)) throw new RangeError(`${where}: lo must be below hi, got lo = ${lo}, hi = ${hi}`);
-      const out = wasm.scratch(8 * batch);
-      const mass = wasm.truncatedNormalSizes(out, batch, firstSample, seedLo, seedHi, step, Stream.espSize, mu, sigma, lo, hi);
+      const out = wasm.scratch(8 * draw.batch);
+      const mass = wasm.truncatedNormalSizes(out, ...draw.args, Stream.espSize, mu, sigma, lo, hi, draw.probability);
       if (!(mass > 0)) {
         throw new RangeError(
           `${where}: [lo, hi] = [${lo}, ${hi}] holds no probability of N(mu = ${mu}, sigma = ${sigma}) ` +
             'in double precision (too far into a tail, or too narrow for sigma)',
         );
       }
-      return f64View(out, batch).slice();
+      return f64View(out, draw.batch).slice();
+    },
+
+    fixedSizes(options) {
+      const where = 'fixedSizes';
+      const draw = checkSizeDraw(where, options);
+      if (!(options.size >= 0) || !Number.isFinite(options.size)) throw new RangeError(`${where}: size must be a finite number ≥ 0, got ${options.size}`);
+      const out = wasm.scratch(8 * draw.batch);
+      wasm.fixedSizes(out, ...draw.args, Stream.espSize, options.size, draw.probability);
+      return f64View(out, draw.batch).slice();
     },
 
     phi: (x) => wasm.phi(x),

@@ -28,6 +28,17 @@ describe('espgpu command', () => {
     expect(run.stderr).toMatch(/--epochs must be an integer ≥ 1, got "0"/);
   });
 
+  it('names a bad augmentation method or ESP setting and what is allowed', () => {
+    const method = espgpu('demo', '--method', 'esp+noise');
+    expect(method.status).toBe(1);
+    expect(method.stderr).toMatch(/espgpu: augmentation method "esp\+noise" is not one of: none, l2, esp, esp-hard/);
+    const gamma = espgpu('demo', '--gamma', '1');
+    expect(gamma.status).toBe(1);
+    expect(gamma.stderr).toMatch(/espgpu: ESP setting gamma \(γ\) must be a finite number > 1, got 1/);
+    const smoothing = espgpu('demo', '--label-smoothing', '1');
+    expect(smoothing.stderr).toMatch(/label smoothing must be in \[0, 1\), got 1/);
+  });
+
   it('names an unknown adapter', () => {
     const run = espgpu('info', '--adapter', 'no-such-gpu');
     expect(run.status).toBe(1);

@@ -4,6 +4,7 @@ import { normals, philox4x32, seedKey, Stream, uniform01, uniforms } from '../..
 import { loadRng, type Rng, type TruncatedNormalSizeOptions } from '../../src/rng/wasm.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { TestRandom } from '../helpers/random.ts';
+import { ksCritical, ksStatistic, normalCdf, sampleMoments, truncatedNormal } from '../helpers/statistics.ts';
 import { KAT1_CLOSED_OPEN, PHILOX_KATS } from '../reference/philox.ts';
 
 let rng: Rng;
@@ -111,54 +112,9 @@ describe('rng.wasm Φ and Φ⁻¹', () => {
 // ---------------------------------------------------------------------------------------------
 // Truncated normal sizes
 
-const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-
-/** Φ by Marsaglia's series ½ + φ(x)·Σ x^(2n+1)/(2n+1)!!: independent of the module's erfc. */
-function normalCdf(x: number): number {
-  let term = x;
-  let sum = x;
-  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-    term *= (x * x) / (2 * n + 1);
-    sum += term;
-  }
-  return 0.5 + normalPdf(x) * sum;
-}
-
-/** The exact CDF, mean and variance of N(mu, sigma²) truncated to [lo, hi]. */
-function truncatedNormal(mu: number, sigma: number, lo: number, hi: number) {
-  const alpha = (lo - mu) / sigma;
-  const beta = (hi - mu) / sigma;
-  const mass = normalCdf(beta) - normalCdf(alpha);
-  const ratio = (normalPdf(alpha) - normalPdf(beta)) / mass;
-  return {
-    cdf: (k: number) => Math.min(1, Math.max(0, (normalCdf((k - mu) / sigma) - normalCdf(alpha)) / mass)),
-    mean: mu + sigma * ratio,
-    variance: sigma * sigma * (1 + (alpha * normalPdf(alpha) - beta * normalPdf(beta)) / mass - ratio * ratio),
-  };
-}
-
-function ksStatistic(samples: Float64Array, cdf: (x: number) => number): number {
-  const sorted = Float64Array.from(samples).sort();
-  const n = sorted.length;
-  let d = 0;
-  sorted.forEach((x, i) => {
-    const f = cdf(x);
-    d = Math.max(d, (i + 1) / n - f, f - i / n);
-  });
-  return d;
-}
-
-function sampleMoments(samples: Float64Array) {
-  const n = samples.length;
-  const mean = samples.reduce((s, x) => s + x, 0) / n;
-  const central = (power: number) => samples.reduce((s, x) => s + (x - mean) ** power, 0) / n;
-  const variance = central(2);
-  return { mean, variance, meanError: Math.sqrt(variance / n), varianceError: Math.sqrt((central(4) - variance ** 2) / n) };
-}
-
 const N = 20_000;
-// Kolmogorov's asymptotic critical value at α = 0.01: √(−ln(α/2)/2)/√n = 1.6276/√n = 0.01151.
-const KS_CRITICAL = Math.sqrt(-0.5 * Math.log(0.01 / 2)) / Math.sqrt(N);
+// At α = 0.01: 1.6276/√n = 0.01151.
+const KS_CRITICAL = ksCritical(N);
 
 // ESP's own setting (σ = τ/2, bounds ε ± τ, so α = −2, β = 2), and one wholly above the mean.
 const ESP: TruncatedNormalSizeOptions = { seed: 2024, step: 3, batch: N, mu: 1.5, sigma: 0.75, lo: 0, hi: 3 };
@@ -229,6 +185,35 @@ describe('rng.wasm truncatedNormalSizes', () => {
     expect(bad({ batch: 2.5 })).toThrow(/batch must be an integer in \[0, 2\^32\), got 2.5/);
     expect(bad({ firstSample: 2 ** 32 - 2 })).toThrow(/sample indices must stay below 2\^32/);
     expect(bad({ mu: 0, sigma: 1, lo: 50, hi: 60 })).toThrow(/\[lo, hi\] = \[50, 60\] holds no probability of N\(mu = 0, sigma = 1\)/);
+  });
+});
+
+describe('rng.wasm perturbation probability and fixed sizes', () => {
+  // Word 1 of the size block decides; the expected set is recomputed from Philox here.
+  const perturbedByWord1 = (seed: number, step: number, batch: number, probability: number) =>
+    Array.from({ length: batch }, (_, i) => uniform01(philox4x32([0, i, step, Stream.espSize], seedKey(seed))[1]!) < probability);
+
+  it('probability p zeroes the sizes of exactly the samples whose word 1 is not below p, leaving the rest as drawn', () => {
+    const all = rng.truncatedNormalSizes({ ...ESP, batch: 2000 });
+    const some = rng.truncatedNormalSizes({ ...ESP, batch: 2000, probability: 0.3 });
+    const expected = perturbedByWord1(ESP.seed, ESP.step, 2000, 0.3);
+    some.forEach((k, i) => expect(k, `sample ${i}`).toBe(expected[i] ? all[i] : 0));
+    // Binomial(2000, 0.3): mean 600, sd 20.5.
+    const count = expected.filter(Boolean).length;
+    expect(Math.abs(count - 600)).toBeLessThan(4 * 20.5);
+    expect(rng.truncatedNormalSizes({ ...ESP, batch: 50, probability: 0 }).every((k) => k === 0)).toBe(true);
+  });
+
+  it('fixedSizes gives the radius to the same samples and 0 to the others', () => {
+    const sizes = rng.fixedSizes({ seed: 9, step: 4, batch: 500, size: 1.25, probability: 0.5 });
+    const expected = perturbedByWord1(9, 4, 500, 0.5);
+    sizes.forEach((k, i) => expect(k, `sample ${i}`).toBe(expected[i] ? 1.25 : 0));
+    expect(Array.from(rng.fixedSizes({ seed: 9, step: 4, batch: 3, size: 2 }))).toEqual([2, 2, 2]);
+  });
+
+  it('rejects a probability outside [0, 1] and a negative size', () => {
+    expect(() => rng.truncatedNormalSizes({ ...ESP, batch: 2, probability: 1.5 })).toThrow(/truncatedNormalSizes: probability must be in \[0, 1\], got 1.5/);
+    expect(() => rng.fixedSizes({ seed: 1, step: 0, batch: 2, size: -1 })).toThrow(/fixedSizes: size must be a finite number ≥ 0, got -1/);
   });
 });
 

@@ -1,0 +1,103 @@
+// Augmentation benchmark: images/s of each augmentation method at batch 128 for 28×28×1 and
+// 32×32×3 images (upload of the u8 batch, the CPU's size draws and the GPU kernels, waited
+// for), and each as a percentage of one MNIST-CNN training step measured in the same run.
+// Prints JSON on stdout, a table on stderr. Medians of repeated runs; warm-up (with pipeline
+// compilation) reported apart.
+import { AugmentationPipeline, type AugmentationOptions } from '../src/augment/pipeline.ts';
+import { acquireDevice } from '../src/device/device.ts';
+import { Gpu } from '../src/gpu/gpu.ts';
+import type { ImageShape } from '../src/kernels/esp.ts';
+import { mnistCnn } from '../src/nn/models/mnistCnn.ts';
+import { Classifier } from '../src/train/classifier.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const batch = Number(args.get('batch') ?? 128);
+const repeats = Number(args.get('repeats') ?? 5);
+
+const methods: { name: string; options: AugmentationOptions }[] = [
+  { name: 'none (u8 upload + normalise)', options: {} },
+  { name: 'l2', options: { method: 'l2', l2: { epsilon: 1.5 } } },
+  { name: 'esp', options: { method: 'esp', esp: { epsilon: 1.5 } } },
+  { name: 'augmix (one view)', options: { method: 'augmix', augmix: { jsd: false } } },
+  { name: 'augmix+esp (3 views, JSD)', options: { method: 'augmix+esp', esp: { epsilon: 1.5 } } },
+];
+
+const shapes: { name: string; image: ImageShape }[] = [
+  { name: '28x28x1', image: [1, 28, 28] },
+  { name: '32x32x3', image: [3, 32, 32] },
+];
+
+async function median(repeat: number, run: () => Promise<void>): Promise<{ warmupMs: number; medianMs: number }> {
+  const once = async () => {
+    const started = performance.now();
+    await run();
+    return performance.now() - started;
+  };
+  const warmupMs = await once();
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) times.push(await once());
+  times.sort((a, b) => a - b);
+  return { warmupMs: round(warmupMs), medianMs: round(times[Math.floor(times.length / 2)]!) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function testBytes(count: number): Uint8Array {
+  return Uint8Array.from({ length: count }, (_, i) => Math.floor(128 + 127 * Math.sin(i * 0.37)));
+}
+
+/** One MNIST-CNN training step on a plain batch: the yardstick the augmentations are compared with. */
+async function mnistStepMs(gpu: Gpu): Promise<{ warmupMs: number; medianMs: number }> {
+  const classifier = new Classifier(gpu, mnistCnn({ seed: 0 }), 0, { momentum: 0.9, nesterov: false, weightDecay: 0, schedule: () => 0.01 });
+  const pipeline = await AugmentationPipeline.create(gpu, { image: [1, 28, 28], classes: 10, batch, seed: 0 });
+  const labels = Uint32Array.from({ length: batch }, (_, i) => i % 10);
+  const { x, targets } = await pipeline.augment(0, testBytes(batch * 784), labels);
+  let step = 0;
+  const timing = await median(repeats, async () => {
+    const { loss, correct } = await classifier.trainStep(step++, x, targets);
+    await gpu.sync();
+    gpu.release(loss, correct);
+  });
+  pipeline.dispose();
+  classifier.dispose();
+  return timing;
+}
+
+async function main() {
+  const esp = await acquireDevice({ adapter: args.get('adapter') });
+  const gpu = new Gpu(esp);
+  const step = await mnistStepMs(gpu);
+  console.error(`MNIST-CNN training step, batch ${batch}: ${step.medianMs} ms (warm-up ${step.warmupMs} ms)`);
+  const results = [];
+  for (const shape of shapes) {
+    const labels = Uint32Array.from({ length: batch }, (_, i) => i % 10);
+    const bytes = testBytes(batch * shape.image[0] * shape.image[1] * shape.image[2]);
+    for (const method of methods) {
+      const pipeline = await AugmentationPipeline.create(gpu, { image: shape.image, classes: 10, batch, seed: 1 }, method.options);
+      let n = 0;
+      const timing = await median(repeats, async () => {
+        await pipeline.augment(n++, bytes, labels);
+        await gpu.sync();
+      });
+      pipeline.dispose();
+      const result = {
+        images: shape.name, method: method.name, ...timing,
+        imagesPerSecond: round((batch / timing.medianMs) * 1000),
+        percentOfMnistStep: round((100 * timing.medianMs) / step.medianMs),
+      };
+      console.error(
+        `${shape.name} ${method.name.padEnd(30)} ${String(result.imagesPerSecond).padStart(9)} img/s  ${String(timing.medianMs).padStart(8)} ms  ` +
+          `${String(result.percentOfMnistStep).padStart(6)}% of an MNIST-CNN step  (warm-up ${timing.warmupMs} ms)`,
+      );
+      results.push(result);
+    }
+  }
+  const a = esp.adapter;
+  console.log(JSON.stringify({ adapter: a, batch, repeats, mnistStep: step, results }, null, 2));
+  gpu.dispose();
+  esp.dispose();
+}
+
+await main();

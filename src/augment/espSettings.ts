@@ -1,0 +1,78 @@
+// ESP's hyperparameters (ALGORITHMS.md §1.1–1.5): checked once, completed with the defaults
+// (σ = τ/2, ξ from γ in closed form) and turned into the two functions a batch needs — the
+// size distribution and the label mass s(k), with the corrected λ = ln(C / (1 + ξC)) / τ.
+
+export interface EspOptions {
+  /** Mean perturbation L2 norm ε ≥ 0, in the [0, 1] pixel domain; smoothing starts here. */
+  epsilon: number;
+  /** Half-width τ > 0 of the size interval [ε − τ, ε + τ]; default ε (the paper's τ ≈ ε). */
+  tau?: number;
+  /** Standard deviation σ > 0 of the size before truncation; default τ/2. */
+  sigma?: number;
+  /** Smoothing floor ξ in (0, 1 − 1/C): s(ε + τ) = 1/C + ξ. Give ξ or γ, not both. */
+  xi?: number;
+  /** True-label mass over each other label's at maximum smoothing, γ > 1 (default 10). */
+  gamma?: number;
+  /** false: truncated-Gaussian sizes with hard labels (the paper's ablation). Default true. */
+  smoothing?: boolean;
+  /** Chance of perturbing each sample, in [0, 1]; default 1. */
+  probability?: number;
+}
+
+export interface EspSettings {
+  epsilon: number;
+  tau: number;
+  sigma: number;
+  /** Truncation bounds: [max(0, ε − τ), ε + τ] (a negative size would only flip the direction). */
+  lo: number;
+  hi: number;
+  /** 0 when smoothing is off: labels stay hard. */
+  xi: number;
+  lambda: number;
+  smoothing: boolean;
+  probability: number;
+  classes: number;
+}
+
+export const DEFAULT_GAMMA = 10;
+
+/** ξ(γ, C) = γ/(C + γ − 1) − 1/C (§1.4): the floor at which the true label has γ times each other's mass. */
+export function xiFromGamma(gamma: number, classes: number): number {
+  return ((gamma - 1) * (classes - 1)) / (classes * (classes + gamma - 1));
+}
+
+function fail(setting: string, expected: string, got: number): never {
+  throw new RangeError(`ESP setting ${setting} must be ${expected}, got ${got}`);
+}
+
+/** Checks every setting and fills in the defaults; errors name the setting and its allowed range. */
+export function resolveEspSettings(options: EspOptions, classes: number): EspSettings {
+  if (!Number.isInteger(classes) || classes < 2) fail('classes (C)', 'an integer ≥ 2', classes);
+  const { epsilon, smoothing = true, probability = 1 } = options;
+  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) fail('epsilon (ε)', 'a finite number ≥ 0', epsilon);
+  const tau = options.tau ?? epsilon;
+  if (!(tau > 0) || !Number.isFinite(tau)) fail('tau (τ)', 'a finite number > 0 (with ε = 0 give τ explicitly)', tau);
+  const sigma = options.sigma ?? tau / 2;
+  if (!(sigma > 0) || !Number.isFinite(sigma)) fail('sigma (σ)', 'a finite number > 0', sigma);
+  if (!(probability >= 0 && probability <= 1)) fail('probability', 'in [0, 1]', probability);
+  const xi = smoothing ? resolveXi(options, classes) : 0;
+  const lambda = smoothing ? Math.log(classes / (1 + xi * classes)) / tau : 0;
+  return { epsilon, tau, sigma, lo: Math.max(0, epsilon - tau), hi: epsilon + tau, xi, lambda, smoothing, probability, classes };
+}
+
+function resolveXi(options: EspOptions, classes: number): number {
+  const ceiling = 1 - 1 / classes;
+  if (options.xi !== undefined) {
+    if (options.gamma !== undefined) throw new RangeError('ESP settings xi (ξ) and gamma (γ) are alternatives: give one, not both');
+    if (!(options.xi > 0 && options.xi < ceiling)) fail('xi (ξ)', `in (0, 1 − 1/C) = (0, ${ceiling}) for C = ${classes}`, options.xi);
+    return options.xi;
+  }
+  const gamma = options.gamma ?? DEFAULT_GAMMA;
+  if (!(gamma > 1) || !Number.isFinite(gamma)) fail('gamma (γ)', 'a finite number > 1', gamma);
+  return xiFromGamma(gamma, classes);
+}
+
+/** The true label's mass s(k): 1 below ε, exp(−λ(k − ε)) from ε on; never below 1/C + ξ since k ≤ ε + τ. */
+export function trueLabelMass(settings: Pick<EspSettings, 'epsilon' | 'lambda'>, k: number): number {
+  return k < settings.epsilon ? 1 : Math.exp(-settings.lambda * (k - settings.epsilon));
+}
