@@ -27,12 +27,26 @@ export { MaxPool2d, AvgPool2d, GlobalAvgPool } from './nn/pooling.ts';
 export { Dropout } from './nn/dropout.ts';
 export { Flatten } from './nn/flatten.ts';
 export { mnistCnn } from './nn/models/mnistCnn.ts';
+export { Residual } from './nn/residual.ts';
+export { wideResNet, wrn40x2, wideBasicBlock } from './nn/models/wrn.ts';
+export { resnet18, basicBlock } from './nn/models/resnet18.ts';
+export { MODELS, createModel, modelSpec, parameterCount, type ModelName, type ModelSpec } from './nn/models/index.ts';
 export { initContexts, kaimingNormal, normal, uniformSymmetric, constant, type InitContext } from './nn/init.ts';
 
 export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
 export * from './optim/schedules.ts';
 export { Classifier, type TrainStepOptions } from './train/classifier.ts';
 export { fit, accuracy, type FitOptions, type StepProgress } from './train/fit.ts';
+export { Trainer, type TrainerOptions, type ModelFactory, type CheckpointOptions, type TrainerEvents, type StepEvent, type EpochEvent, type CheckpointEvent, type DoneEvent } from './train/trainer.ts';
+export { preset, checkRecipe, scheduleFor, PRESET_NAMES, SCHEDULE_KINDS, type PresetName, type TrainingRecipe, type RecipeOverrides, type SgdRecipe, type ScheduleSettings } from './train/presets.ts';
+export { encodeSafetensors, decodeSafetensors, encodeTrainingCheckpoint, decodeTrainingCheckpoint, CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type NamedTensor, type SafetensorsContents, type TrainingCheckpoint, type ModelLayout, type TensorSpec } from './io/checkpoint.ts';
+export { MetricsWriter, metricsLine, parseMetrics, METRICS_EVENTS, type MetricsEvent, type MetricsRecord } from './io/metrics.ts';
+export type { FileStore } from './io/atomicFile.ts';
+export {
+  cleanError, corruptionErrors, countErrors, corruptionReportMarkdown, classifierPredictor, argmaxRows, ALEXNET_ERRORS, RESNET18_TINY_IMAGENET_ERRORS,
+  type Predictor, type PredictorLike, type CorruptedSetLike, type ErrorRate, type SeverityError, type CorruptionError, type CorruptionReport,
+  type BaselineErrors, type CorruptionErrorOptions, type ClassifierPredictorOptions,
+} from './train/evaluate.ts';
 
 export { parseIdx, type IdxArray } from './data/idx.ts';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDType } from './data/npy.ts';

@@ -6,7 +6,8 @@
 //      Fashion-MNIST in /usr/share/datasets/fashion-mnist).
 // Each place is also tried with the folder name the official archive unpacks to
 // (cifar-10-batches-bin, CIFAR-10-C, mnist_c, …) appended.
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/atomicFile.ts';
 import { join } from 'node:path';
 import { parseCifarBatch, type CifarLabels } from './cifarBinary.ts';
 import { parseIdx } from './idx.ts';
@@ -245,13 +246,9 @@ export function readNpyFile(path: string): NpyArray {
 
 /** Writes `array` to `path` as .npy through a temporary file and a rename, so readers never see half a file. */
 export function writeNpyFile(path: string, array: NpyArray): void {
-  const bytes = encodeNpy(array);
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, path);
+    writeFileAtomicSync(path, encodeNpy(array));
   } catch (error) {
-    rmSync(temporary, { force: true });
     throw new Error(`${path}: could not write (${(error as Error).message})`);
   }
 }

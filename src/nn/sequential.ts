@@ -1,16 +1,20 @@
 // Runs layers in order and owns every activation and gradient between them: each is
 // released as soon as nothing later needs it, so the pool recycles the same buffers
 // every step. Reshaping layers may return views of their input; buffers are released
-// once, by identity, and never the caller's own input or output-gradient.
+// once, by identity, and never the caller's own input or output-gradient. A Sequential is
+// itself a layer, so it can be one path of a residual block.
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import type { Layer, StepContext } from './layer.ts';
 import type { Parameter, StateTensor } from './parameters.ts';
 
-export class Sequential {
+export class Sequential implements Layer {
   private activations: Tensor[] = [];
 
-  constructor(readonly layers: readonly Layer[]) {}
+  constructor(
+    readonly layers: readonly Layer[],
+    readonly name = 'sequential',
+  ) {}
 
   get parameters(): Parameter[] {
     return this.layers.flatMap((l) => l.parameters);
@@ -39,16 +43,21 @@ export class Sequential {
     return current;
   }
 
-  /** dy (the loss gradient) belongs to the caller; input gradients are not needed and not returned. */
-  async backward(ctx: StepContext, dy: Tensor): Promise<void> {
+  /**
+   * dy belongs to the caller. Parameter gradients are written into the flat buffer; the input
+   * gradient is computed and returned only when `inputGrad` is true (a Sequential inside a
+   * residual block). It then belongs to the caller, but may be a view of dy (reshaping
+   * layers): release it only if its buffer differs from dy's.
+   */
+  async backward(ctx: StepContext, dy: Tensor, inputGrad = false): Promise<Tensor | undefined> {
     const n = this.layers.length;
-    if (this.activations.length !== n + 1) throw new Error('Sequential.backward: no training forward to go back through');
+    if (this.activations.length !== n + 1) throw new Error(`${this.name}.backward: no training forward to go back through`);
     const releaseAfter = this.releaseSchedule();
-    // Layers before the first one with parameters need no backward at all.
-    const first = Math.max(0, this.layers.findIndex((l) => l.parameters.length > 0));
+    // Without an input gradient, layers before the first one with parameters need no backward.
+    const first = inputGrad ? 0 : Math.max(0, this.layers.findIndex((l) => l.parameters.length > 0));
     let grad: Tensor | undefined = dy;
     for (let i = n - 1; i >= first && grad; i--) {
-      const dx: Tensor | undefined = await this.layers[i]!.backward(ctx, grad, i > first);
+      const dx: Tensor | undefined = await this.layers[i]!.backward(ctx, grad, inputGrad || i > first);
       if (grad.buffer !== dy.buffer && grad.buffer !== dx?.buffer) ctx.gpu.release(grad);
       for (const buffer of releaseAfter.get(i) ?? []) ctx.gpu.pool.release(buffer);
       releaseAfter.delete(i);
@@ -56,6 +65,10 @@ export class Sequential {
     }
     for (const buffers of releaseAfter.values()) for (const b of buffers) ctx.gpu.pool.release(b);
     this.activations = [];
+    if (inputGrad) return grad;
+    // Layers without parameters return an input gradient even when not asked for one.
+    if (grad && grad.buffer !== dy.buffer) ctx.gpu.release(grad);
+    return undefined;
   }
 
   /**

@@ -212,20 +212,22 @@ describe('writeNpyFile', () => {
     writeNpyFile(join(dir, 'x.npy'), u1([2, 1], Uint8Array.from([3, 4])));
     expect(readdirSync(dir).sort()).toEqual(['labels.npy', 'x.npy']);
     expect(Array.from(readNpyFile(path).data as BigInt64Array, Number)).toEqual([5, -1]);
-    expect(() => writeNpyFile(join(dir, 'no', 'such', 'dir.npy'), i8([1]))).toThrow(/dir\.npy: could not write/);
+    // A folder that cannot exist (x.npy is a file) fails cleanly; a missing one is created.
+    expect(() => writeNpyFile(join(dir, 'x.npy', 'inner.npy'), i8([1]))).toThrow(/inner\.npy: could not write/);
     expect(readdirSync(dir).sort()).toEqual(['labels.npy', 'x.npy']);
     expect(() => readNpyFile(join(dir, 'missing.npy'))).toThrow(/missing\.npy: file not found \(expected a NumPy \.npy file\)/);
   });
 });
 
-// The real Fashion-MNIST: shared/data/fashion-mnist beside the repository (here and in CI) or
-// inside it, or wherever ESPGPU_DATA_DIR says.
+// The real Fashion-MNIST: shared/data/fashion-mnist beside the repository or inside it,
+// Debian's dataset-fashion-mnist (which .ci/run installs), or wherever ESPGPU_DATA_DIR says.
 const realDir = [
+  '/usr/share/datasets/fashion-mnist',
   fileURLToPath(new URL('../../../shared/data/fashion-mnist', import.meta.url)),
   fileURLToPath(new URL('../../shared/data/fashion-mnist', import.meta.url)),
   process.env.ESPGPU_DATA_DIR && join(process.env.ESPGPU_DATA_DIR, 'fashion-mnist'),
 ].find((d): d is string => !!d && existsSync(join(d, 'train-images-idx3-ubyte.gz')));
-if (!realDir) console.warn('Skipping the real Fashion-MNIST tests: no shared/data/fashion-mnist beside or inside the repository, and no $ESPGPU_DATA_DIR/fashion-mnist');
+if (!realDir) console.warn('Skipping the real Fashion-MNIST tests: no /usr/share/datasets/fashion-mnist, no shared/data/fashion-mnist beside or inside the repository, and no $ESPGPU_DATA_DIR/fashion-mnist');
 
 describe.skipIf(!realDir)('the real Fashion-MNIST', () => {
   it('train: 60000 images of 1×28×28, 6000 per class', () => {

@@ -1,0 +1,37 @@
+// A model's tensors by name, between the GPU's flat parameter store and a checkpoint: what a
+// resumed run restores (weights, momentum, batch-norm state) and what evaluation loads.
+import type { Gpu } from '../gpu/gpu.ts';
+import type { ModelLayout, TrainingCheckpoint } from '../io/checkpoint.ts';
+import type { ParameterStore } from '../nn/parameters.ts';
+
+export type NamedWeights = Pick<TrainingCheckpoint, 'parameters' | 'momentum' | 'state'>;
+
+/** The names and shapes a checkpoint of this model must hold. */
+export function modelLayout(model: string, store: ParameterStore): ModelLayout {
+  return {
+    model,
+    parameters: store.parameters.map((p) => ({ name: p.name, shape: p.shape })),
+    state: store.state.map((s) => ({ name: s.name, shape: s.shape })),
+  };
+}
+
+export async function readWeights(gpu: Gpu, store: ParameterStore): Promise<NamedWeights> {
+  const values = await gpu.read(store.values);
+  const momentum = await gpu.read(store.momentum);
+  const slices = (flat: Float32Array) => new Map(store.parameters.map((p) => [p.name, flat.slice(p.offset, p.offset + p.size)]));
+  const state = new Map<string, Float32Array>();
+  for (const s of store.state) state.set(s.name, await gpu.read(s.value));
+  return { parameters: slices(values), momentum: slices(momentum), state };
+}
+
+/** Writes weights decoded against modelLayout(…, store), so every name is known to be there. */
+export function writeWeights(gpu: Gpu, store: ParameterStore, weights: NamedWeights): void {
+  const flat = (tensors: Map<string, Float32Array>) => {
+    const out = new Float32Array(store.values.size);
+    for (const p of store.parameters) out.set(tensors.get(p.name)!, p.offset);
+    return out;
+  };
+  gpu.write(store.values, flat(weights.parameters));
+  gpu.write(store.momentum, flat(weights.momentum));
+  for (const s of store.state) gpu.write(s.value, weights.state.get(s.name)!);
+}

@@ -1,0 +1,71 @@
+// `espgpu train` and `espgpu eval` end to end, as a user runs them, on a tiny PNG-folder
+// dataset: a real run with a checkpoint and metrics, its evaluation, a resume, and bad input.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode } from 'fast-png';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseMetrics } from '../../src/io/metrics.ts';
+
+const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'espgpu-cli-'));
+
+function espgpu(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000, cwd: root });
+}
+
+/** 28×28 grey PNGs in two classes: a bright left half or a bright right half. */
+function writePngDataset(dir: string): void {
+  for (const [split, count] of [['train', 48], ['test', 16]] as const) {
+    for (const [label, name] of ['left', 'right'].entries()) {
+      mkdirSync(join(dir, split, name), { recursive: true });
+      for (let i = 0; i < count / 2; i++) {
+        const data = Uint8Array.from({ length: 784 }, (_, p) => ((p % 28 < 14) === (label === 0) ? 200 : 20) + ((p * 7 + i * 13) % 30));
+        writeFileSync(join(dir, split, name, `${i}.png`), encode({ width: 28, height: 28, channels: 1, depth: 8, data }));
+      }
+    }
+  }
+}
+
+const data = join(root, 'halves');
+const common = ['--dataset', 'png-folder', '--data-dir', data, '--batch', '16', '--lr', '0.05'];
+
+describe('espgpu train and eval', () => {
+  beforeAll(() => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npm test does)`);
+    writePngDataset(data);
+  });
+
+  it('trains with ESP, writes a checkpoint and metrics, reports clean and corruption error as JSON; eval agrees', () => {
+    const run = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors',
+      '--metrics', 'run.jsonl', '--suite', 'mnist-c', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.done).toMatchObject({ status: 'completed', step: 6, totalSteps: 6 });
+    expect(result.corruption.corruptions).toHaveLength(15);
+    expect(result.corruption.clean.count).toBe(16);
+    const metrics = parseMetrics(readFileSync(join(root, 'run.jsonl'), 'utf8'), 'run.jsonl');
+    expect(metrics.map((m) => m.event)).toContain('done');
+    const evaluated = espgpu('eval', '--checkpoint', 'run.safetensors', '--dataset', 'png-folder', '--data-dir', data, '--json');
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout).clean).toEqual(result.corruption.clean);
+  });
+
+  it('refuses to start over an existing checkpoint and to resume with other settings, naming why', () => {
+    const again = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/checkpoint run.safetensors already exists/);
+    const other = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '2', '--resume', 'run.safetensors');
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/other settings.*epsilon: 2 here, 1 in the checkpoint/);
+  });
+
+  it('rejects bad arguments with one line each', () => {
+    expect(espgpu('train', '--preset', 'imagenet').stderr).toMatch(/option '--preset <name>' argument 'imagenet' is invalid/);
+    expect(espgpu('train', ...common, '--method', 'l2').stderr).toMatch(/--method l2 needs --epsilon/);
+    expect(espgpu('train', ...common, '--method', 'esp', '--epsilon', '1', '--xi', '0.95').stderr).toMatch(/ESP setting xi \(ξ\) must be in \(0, 1 − 1\/C\)/);
+    expect(espgpu('train', '--dataset', 'cifar10', '--data-dir', join(root, 'nowhere')).stderr).toMatch(/espgpu: .*nowhere/);
+    expect(espgpu('eval', '--checkpoint', 'missing.safetensors').stderr).toMatch(/missing\.safetensors/);
+  });
+});
