@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from './buildWeb.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text', '.wasm': 'binary' }, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
@@ -30,6 +31,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['bench/kernels.ts'], outfile: 'dist/bench/kernels.js' }),
   build({ ...node, entryPoints: ['bench/augment.ts'], outfile: 'dist/bench/augment.js' }),
+  buildWeb(),
 ]);
 // Type declarations for package users (dist/types, the `types` of package.json's exports).
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

@@ -54,6 +54,8 @@ export { parseCifarBatch, CIFAR10_CLASS_NAMES, type CifarLabels } from './data/c
 export { datasetFromIdx, datasetFromNpy, checkDataset, concatDatasets, sliceDataset, MAX_CLASSES, type ImageDataset } from './data/imageDataset.ts';
 export { shuffledIndices, imageBatch, imageBytes, labelsAt, oneHotBatch } from './data/batches.ts';
 export { MNIST_C } from './data/corruptions/mnistC.ts';
+export { CIFAR_C, TINY_IMAGENET_C, CIFAR_C_TABLES, TINY_IMAGENET_C_TABLES, corruptionSuite } from './data/corruptions/cifarC.ts';
+export { SEVERITIES, severityStream, suiteEntries, corruptAtSeverity, type SeverityCorruption } from './data/corruptions/severity.ts';
 export { corruptImage, type Corruption, type ImageShape as CorruptionImageShape } from './data/corruptions/corruption.ts';
 export { CorruptionRandom } from './data/corruptions/random.ts';
 
@@ -65,5 +67,6 @@ export { planAugMix, augmixView, AUGMIX_OPS, type AugMixOptions, type AugMixPlan
 export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
 export { loadRng, type Rng, type TruncatedNormalSizeOptions, type SizeDrawOptions } from './rng/wasm.ts';
 
-export { startOpsWorker, type OpsWorker } from './worker/client.ts';
+export { startOpsWorker, startTrainerWorker, imageDataToBytes, type OpsWorker, type TrainerWorker, type ImageDataLike, type ImageChannels, type ImageDataTrainRequest } from './worker/client.ts';
 export type { OpsApi, WorkerInfo } from './worker/opsApi.ts';
+export type { TrainerApi, ModelSpec as WorkerModelSpec, ModelInfo, TensorInfo, BatchShape, SampleValues, TrainRequest, TrainProgress, TrainSummary, PredictOptions, AugmentRequest, AugmentedSamples } from './worker/trainerApi.ts';

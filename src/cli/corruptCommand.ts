@@ -3,14 +3,22 @@
 import { Command, Option } from 'commander';
 import { integerAtLeast, nameList } from './arguments.ts';
 import type { Corruption } from '../data/corruptions/corruption.ts';
+import { CIFAR_C, TINY_IMAGENET_C } from '../data/corruptions/cifarC.ts';
 import { MNIST_C } from '../data/corruptions/mnistC.ts';
+import type { SeverityCorruption } from '../data/corruptions/severity.ts';
 import { writeCorruptionSuite } from '../data/corruptSuite.ts';
 import { DATASET_NAMES, loadDataset, type DatasetName, type Split } from '../data/datasets.ts';
 import { corruptionGallery, writeGalleryPng } from '../data/gallery.ts';
 
 /** The suites `corrupt` can make, by the name loadCorruptionSuite reads them back under. */
+// Five-severity suites flatten to their 75 levels in file order, so a level's position is
+// its random stream (severity.ts): the same images as corruptAtSeverity gives.
+const levels = (suite: readonly SeverityCorruption[]) => suite.flatMap((c) => c.levels);
 export const CORRUPTION_GENERATORS: Readonly<Record<string, readonly Corruption[]>> = {
   'mnist-c': MNIST_C,
+  'cifar10-c': levels(CIFAR_C),
+  'cifar100-c': levels(CIFAR_C),
+  'tiny-imagenet-c': levels(TINY_IMAGENET_C),
 };
 
 interface CorruptArgs {

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { decode } from 'fast-png';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { addCorruptCommand } from '../../src/cli/corruptCommand.ts';
+import { addCorruptCommand, CORRUPTION_GENERATORS } from '../../src/cli/corruptCommand.ts';
+import { CIFAR_C } from '../../src/data/corruptions/cifarC.ts';
 import type { Corruption } from '../../src/data/corruptions/corruption.ts';
 import { MNIST_C } from '../../src/data/corruptions/mnistC.ts';
+import { corruptAtSeverity } from '../../src/data/corruptions/severity.ts';
 import { corruptedSets } from '../../src/data/corruptSuite.ts';
 import { loadCorruptionSuite, loadDataset } from '../../src/data/datasets.ts';
 import { TestRandom } from '../helpers/random.ts';
@@ -74,5 +76,19 @@ describe('espgpu corrupt', () => {
       /missing: folder not found \(expected the mnist files/,
     );
     await expect(corrupt([...base, '--suite', 'mnist-c', '--corruptions', 'fog,snow'])).rejects.toThrow(/unknown corruption "snow"/);
+  });
+});
+
+describe('the CIFAR-C generators of `corrupt`', () => {
+  it('flatten the five severities so each level draws the stream corruptAtSeverity uses', () => {
+    const images = Uint8Array.from({ length: 2 * 3072 }, (_, i) => (i * 31) % 256);
+    const data = { shape: [2, 3, 32, 32] as [number, number, number, number], images, labels: Uint8Array.of(1, 7), classes: 10 };
+    const sets = [...corruptedSets(data, CORRUPTION_GENERATORS['cifar10-c']!, { seed: 4, corruptions: ['fog', 'jpeg_compression'] })];
+    expect(sets.map((s) => `${s.corruption}/${s.severity}`)).toEqual([1, 2, 3, 4, 5].map((s) => `fog/${s}`).concat([1, 2, 3, 4, 5].map((s) => `jpeg_compression/${s}`)));
+    for (const set of sets) {
+      const index = CIFAR_C.findIndex((c) => c.name === set.corruption);
+      const expected = corruptAtSeverity(CIFAR_C, index, set.severity!, images.subarray(3072, 6144), { channels: 3, height: 32, width: 32 }, 4, 1);
+      expect(Array.from(set.dataset.images.subarray(3072, 6144))).toEqual(Array.from(expected));
+    }
   });
 });

@@ -2,7 +2,8 @@
 // corruptionIndex, Stream.corruption) (ALGORITHMS.md §3.2), so image i's corruption depends only
 // on (seed, corruption, i): never on which images came before it or how they were batched.
 // Inside one image the words are consumed in order, like NumPy's generator in the reference code.
-import { philox4x32, seedKey, Stream, uniform01, uniformOpen01 } from '../../rng/philox.ts';
+import { philox4x32Into, seedKey, Stream, uniform01, uniformOpen01 } from '../../rng/philox.ts';
+import { poissonPtrs } from './poissonPtrs.ts';
 
 /** Poisson means above this are refused: inversion from one uniform is only cheap for small means. */
 export const POISSON_MAX_MEAN = 30;
@@ -12,7 +13,8 @@ const POISSON_MAX_COUNT = 120;
 export class CorruptionRandom {
   private readonly key: [number, number];
   private block = 0;
-  private words: Uint32Array = new Uint32Array(0);
+  // Refilled in place: fog's plasma fractal draws 65,536 values an image.
+  private readonly words = new Uint32Array(4);
   private used = 4;
   private spareNormal: number | undefined;
 
@@ -25,7 +27,7 @@ export class CorruptionRandom {
   /** The next raw u32 of this image's stream. */
   word(): number {
     if (this.used === 4) {
-      this.words = philox4x32([this.block++, this.imageIndex, this.corruptionIndex, Stream.corruption], this.key);
+      philox4x32Into(this.words, this.block++, this.imageIndex, this.corruptionIndex, Stream.corruption, this.key[0], this.key[1]);
       this.used = 0;
     }
     return this.words[this.used++]!;
@@ -98,5 +100,14 @@ export class CorruptionRandom {
       cdf += p;
     }
     return k;
+  }
+
+  /**
+   * Poisson(mean) for any finite mean ≥ 0 (CIFAR shot noise needs up to 500): `poisson`, with the
+   * same draws, up to 30; above it Hörmann's PTRS rejection (poissonPtrs.ts) on 53-bit uniforms.
+   */
+  poissonAnyMean(mean: number): number {
+    if (mean <= POISSON_MAX_MEAN) return this.poisson(mean);
+    return poissonPtrs(mean, () => this.uniform53());
   }
 }
