@@ -1,6 +1,7 @@
 // Augmentation benchmark: images/s of each augmentation method at batch 128 for 28×28×1 and
 // 32×32×3 images (upload of the u8 batch, the CPU's size draws and the GPU kernels, waited
-// for), and each as a percentage of one MNIST-CNN training step measured in the same run.
+// for), and each as a percentage of one MNIST-CNN training step measured in the same run
+// (and, with --wrn, of one WRN-40-2 step for the 32×32×3 rows).
 // Prints JSON on stdout, a table on stderr. Medians of repeated runs; warm-up (with pipeline
 // compilation) reported apart.
 import { AugmentationPipeline, type AugmentationOptions } from '../src/augment/pipeline.ts';
@@ -8,6 +9,8 @@ import { acquireDevice } from '../src/device/device.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import type { ImageShape } from '../src/kernels/esp.ts';
 import { mnistCnn } from '../src/nn/models/mnistCnn.ts';
+import { wrn40x2 } from '../src/nn/models/wrn.ts';
+import type { Sequential } from '../src/nn/sequential.ts';
 import { Classifier } from '../src/train/classifier.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -48,14 +51,14 @@ function testBytes(count: number): Uint8Array {
   return Uint8Array.from({ length: count }, (_, i) => Math.floor(128 + 127 * Math.sin(i * 0.37)));
 }
 
-/** One MNIST-CNN training step on a plain batch: the yardstick the augmentations are compared with. */
-async function mnistStepMs(gpu: Gpu): Promise<{ warmupMs: number; medianMs: number }> {
-  const classifier = new Classifier(gpu, mnistCnn({ seed: 0 }), 0, { momentum: 0.9, nesterov: false, weightDecay: 0, schedule: () => 0.01 });
-  const pipeline = await AugmentationPipeline.create(gpu, { image: [1, 28, 28], classes: 10, batch, seed: 0 });
+/** One training step on a plain batch: the yardsticks the augmentations are compared with. */
+async function stepMs(gpu: Gpu, model: Sequential, image: ImageShape, stepRepeats: number): Promise<{ warmupMs: number; medianMs: number }> {
+  const classifier = new Classifier(gpu, model, 0, { momentum: 0.9, nesterov: false, weightDecay: 0, schedule: () => 0.01 });
+  const pipeline = await AugmentationPipeline.create(gpu, { image, classes: 10, batch, seed: 0 });
   const labels = Uint32Array.from({ length: batch }, (_, i) => i % 10);
-  const { x, targets } = await pipeline.augment(0, testBytes(batch * 784), labels);
+  const { x, targets } = await pipeline.augment(0, testBytes(batch * image[0] * image[1] * image[2]), labels);
   let step = 0;
-  const timing = await median(repeats, async () => {
+  const timing = await median(stepRepeats, async () => {
     const { loss, correct } = await classifier.trainStep(step++, x, targets);
     await gpu.sync();
     gpu.release(loss, correct);
@@ -68,8 +71,11 @@ async function mnistStepMs(gpu: Gpu): Promise<{ warmupMs: number; medianMs: numb
 async function main() {
   const esp = await acquireDevice({ adapter: args.get('adapter') });
   const gpu = new Gpu(esp);
-  const step = await mnistStepMs(gpu);
+  const step = await stepMs(gpu, mnistCnn({ seed: 0 }), [1, 28, 28], repeats);
   console.error(`MNIST-CNN training step, batch ${batch}: ${step.medianMs} ms (warm-up ${step.warmupMs} ms)`);
+  // A WRN-40-2 step takes tens of seconds on a software adapter: one timed run after the warm-up.
+  const wrnStep = args.has('wrn') ? await stepMs(gpu, wrn40x2({ seed: 0, classes: 10 }), [3, 32, 32], 1) : undefined;
+  if (wrnStep) console.error(`WRN-40-2 training step, batch ${batch}: ${wrnStep.medianMs} ms (warm-up ${wrnStep.warmupMs} ms)`);
   const results = [];
   for (const shape of shapes) {
     const labels = Uint32Array.from({ length: batch }, (_, i) => i % 10);
@@ -86,16 +92,18 @@ async function main() {
         images: shape.name, method: method.name, ...timing,
         imagesPerSecond: round((batch / timing.medianMs) * 1000),
         percentOfMnistStep: round((100 * timing.medianMs) / step.medianMs),
+        percentOfWrnStep: wrnStep && shape.image[0] === 3 ? round((100 * timing.medianMs) / wrnStep.medianMs) : undefined,
       };
       console.error(
         `${shape.name} ${method.name.padEnd(30)} ${String(result.imagesPerSecond).padStart(9)} img/s  ${String(timing.medianMs).padStart(8)} ms  ` +
-          `${String(result.percentOfMnistStep).padStart(6)}% of an MNIST-CNN step  (warm-up ${timing.warmupMs} ms)`,
+          `${String(result.percentOfMnistStep).padStart(6)}% of an MNIST-CNN step` +
+          `${result.percentOfWrnStep === undefined ? '' : `, ${result.percentOfWrnStep}% of a WRN-40-2 step`}  (warm-up ${timing.warmupMs} ms)`,
       );
       results.push(result);
     }
   }
   const a = esp.adapter;
-  console.log(JSON.stringify({ adapter: a, batch, repeats, mnistStep: step, results }, null, 2));
+  console.log(JSON.stringify({ adapter: a, batch, repeats, mnistStep: step, wrnStep, results }, null, 2));
   gpu.dispose();
   esp.dispose();
 }

@@ -177,7 +177,9 @@ export class AugmentationPipeline {
     const { batch, seed, classes } = this.geometry;
     const plans: SamplePlan[] = [];
     const untouched = new NoPerturbation();
-    // One flip and crop per sample, shared by its views: AugMix mixes views of the same crop.
+    // One flip and crop per sample, shared by its views. The fused kernel applies it after AugMix
+    // (the reference crops first, then mixes): the same in distribution for the flips, and for
+    // the crops up to which border pixels the geometric ops fill in.
     const geometric: FlipCrop[] = flipCropDraws({ seed, step, batch, flip: this.options.flip ?? false, padding: this.options.crop?.padding ?? 0 });
     for (let view = 0; view < this.views; view++) {
       const perturbed = view === 0 || this.options.augmix?.perturbViews === 'all';

@@ -11,6 +11,7 @@ import { Classifier } from '../train/classifier.ts';
 import { fit } from '../train/fit.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
 import { addCorruptCommand } from './corruptCommand.ts';
+import { addDownloadCommand } from './downloadCommand.ts';
 import { addEvalCommand } from './evalCommand.ts';
 import { evaluateSuite, withGpu } from './shared.ts';
 import { embeddedDataDir, loadIdxDataset } from './embeddedData.ts';
@@ -124,6 +125,7 @@ function describe(a: AugmentationOptions): string {
 addTrainCommand(program);
 addEvalCommand(program);
 addCorruptCommand(program);
+addDownloadCommand(program);
 
 program.parseAsync().catch((error: Error) => {
   console.error(`espgpu: ${error.message}`);

@@ -7,7 +7,8 @@ import { PERTURBATIONS, type AugmentationOptions } from '../augment/pipeline.ts'
 import type { EspOptions } from '../augment/espSettings.ts';
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { nodeFileStore } from '../io/atomicFile.ts';
+import { nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
+import { curvesSvg, type CurvePoints } from '../io/curves.ts';
 import { createModel } from '../nn/models/index.ts';
 import { PRESET_NAMES, preset, type RecipeOverrides } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -35,6 +36,7 @@ interface TrainArgs extends SuiteArgs {
   checkpointEvery?: number;
   resume?: string;
   metrics?: string;
+  curve?: string;
   json?: boolean;
   adapter?: string;
 }
@@ -87,6 +89,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerAtLeast('--checkpoint-every', 1))
     .option('--resume <file>', 'continue the run that wrote this checkpoint (same settings)')
     .option('--metrics <file>', 'append JSON lines: start, step, epoch, checkpoint, done')
+    .option('--curve <file.svg>', "write this session's loss and clean-error curves as SVG at the end")
     .addOption(new Option('--suite <name>', 'corruption suite for the final evaluation').choices(SUITE_NAMES))
     .option('--suite-dir <dir>', 'read the released suite from here instead of generating it from the test set')
     .option('--suite-limit <n>', 'generate the suite from the first n test images only', integerAtLeast('--suite-limit', 1))
@@ -134,10 +137,17 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: ReturnType<typeof 
     else log(line);
   });
   trainer.on('checkpoint', (e) => !bar && log(`checkpoint ${e.path} at step ${e.step}`));
+  const curves: CurvePoints = { loss: [], error: [] };
+  trainer.on('step', (e) => (curves.loss as [number, number][]).push([e.step + 1, e.loss]));
+  trainer.on('epoch', (e) => e.cleanError !== undefined && (curves.error as [number, number][]).push([e.step, e.cleanError]));
   try {
     const done = await trainer.run();
     bar?.stop();
     log(`${done.status} at step ${done.step}/${done.totalSteps} in ${done.seconds.toFixed(1)} s`);
+    if (args.curve) {
+      await writeFileAtomic(args.curve, new TextEncoder().encode(curvesSvg(curves, `${recipe.modelName} on ${args.dataset}, ${args.method}`)));
+      log(`curves: ${args.curve}`);
+    }
     const corruption = done.status === 'completed' && args.suite ? await evaluateSuite(trainer.classifier, test, args, recipe.augmentation.normalization, log) : undefined;
     if (args.json) console.log(JSON.stringify({ model: recipe.modelName, dataset: args.dataset, method: args.method, recipe, done, corruption }, null, 2));
     return done.status;

@@ -39,7 +39,7 @@ describe('espgpu train and eval', () => {
 
   it('trains with ESP, writes a checkpoint and metrics, reports clean and corruption error as JSON; eval agrees', () => {
     const run = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors',
-      '--metrics', 'run.jsonl', '--suite', 'mnist-c', '--json');
+      '--metrics', 'run.jsonl', '--curve', 'run.svg', '--suite', 'mnist-c', '--json');
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.done).toMatchObject({ status: 'completed', step: 6, totalSteps: 6 });
@@ -47,6 +47,7 @@ describe('espgpu train and eval', () => {
     expect(result.corruption.clean.count).toBe(16);
     const metrics = parseMetrics(readFileSync(join(root, 'run.jsonl'), 'utf8'), 'run.jsonl');
     expect(metrics.map((m) => m.event)).toContain('done');
+    expect(readFileSync(join(root, 'run.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
     const evaluated = espgpu('eval', '--checkpoint', 'run.safetensors', '--dataset', 'png-folder', '--data-dir', data, '--json');
     expect(evaluated.status, evaluated.stderr).toBe(0);
     expect(JSON.parse(evaluated.stdout).clean).toEqual(result.corruption.clean);

@@ -12,26 +12,9 @@ import { Sequential } from '../../src/nn/sequential.ts';
 import { Classifier } from '../../src/train/classifier.ts';
 import { accuracy, fit } from '../../src/train/fit.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { TestRandom } from '../helpers/random.ts';
+import { barsDataset } from '../fixtures/tinyRun.ts';
 
 const gpu = useGpu();
-
-/** 8×8 images: class 0 has a horizontal bar, class 1 a vertical one, at random places, in noise. */
-function barsDataset(count: number, seed: number): ImageDataset {
-  const rng = new TestRandom(seed);
-  const images = new Uint8Array(count * 64);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = i % 2;
-    const at = rng.int(1, 7);
-    labels[i] = label;
-    for (let p = 0; p < 64; p++) {
-      const onBar = label === 0 ? Math.floor(p / 8) === at : p % 8 === at;
-      images[i * 64 + p] = Math.round(onBar ? 200 + rng.uniform(0, 55) : rng.uniform(0, 80));
-    }
-  }
-  return { shape: [count, 1, 8, 8], images, labels, classes: 2 };
-}
 
 function twoLayerConvNet(seed: number): Sequential {
   return new Sequential([
