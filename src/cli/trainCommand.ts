@@ -6,11 +6,12 @@ import { Command, Option } from 'commander';
 import { PERTURBATIONS, type AugmentationOptions } from '../augment/pipeline.ts';
 import type { EspOptions } from '../augment/espSettings.ts';
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
+import type { ImageDataset } from '../data/imageDataset.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
 import { curvesSvg, type CurvePoints } from '../io/curves.ts';
 import { createModel } from '../nn/models/index.ts';
-import { PRESET_NAMES, preset, type RecipeOverrides } from '../train/presets.ts';
+import { PRESET_NAMES, preset, type RecipeOverrides, type TrainingRecipe } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
 import { evaluateSuite, loadTrainingData, SUITE_NAMES, withGpu, type SuiteArgs } from './shared.ts';
@@ -105,7 +106,7 @@ export function addTrainCommand(program: Command): Command {
     });
 }
 
-async function runTraining(gpu: Gpu, args: TrainArgs, recipe: ReturnType<typeof preset>, train: ReturnType<typeof loadTrainingData>['train'], test: ReturnType<typeof loadTrainingData>['test']) {
+async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, train: ImageDataset, test: ImageDataset) {
   const log = args.json ? () => {} : (line: string) => console.log(line);
   const checkpoint = args.checkpoint ?? args.resume;
   const abort = new AbortController();
@@ -133,13 +134,20 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: ReturnType<typeof 
   });
   trainer.on('epoch', (e) => {
     const line = `epoch ${e.epoch + 1}/${e.epochs} in ${e.seconds.toFixed(1)} s${e.cleanError === undefined ? '' : `: clean error ${e.cleanError.toFixed(2)}%`}`;
-    if (bar) bar.stop(), log(line), bar.start(trainer.totalSteps, e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
-    else log(line);
+    if (!bar) return log(line);
+    // The bar owns the terminal line: print the epoch's summary between two bars.
+    bar.stop();
+    log(line);
+    bar.start(trainer.totalSteps, e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
   });
-  trainer.on('checkpoint', (e) => !bar && log(`checkpoint ${e.path} at step ${e.step}`));
+  trainer.on('checkpoint', (e) => {
+    if (!bar) log(`checkpoint ${e.path} at step ${e.step}`);
+  });
   const curves: CurvePoints = { loss: [], error: [] };
   trainer.on('step', (e) => (curves.loss as [number, number][]).push([e.step + 1, e.loss]));
-  trainer.on('epoch', (e) => e.cleanError !== undefined && (curves.error as [number, number][]).push([e.step, e.cleanError]));
+  trainer.on('epoch', (e) => {
+    if (e.cleanError !== undefined) (curves.error as [number, number][]).push([e.step, e.cleanError]);
+  });
   try {
     const done = await trainer.run();
     bar?.stop();
