@@ -86,6 +86,25 @@ function ensureAdapter() {
   process.exit(1);
 }
 
+/**
+ * With --for-tests (npm test): what the tests use beyond the library, on a Debian-like system
+ * as root — Debian's Chromium (headless WebGPU for test/browser) and its Fashion-MNIST package
+ * (the real-data reader tests). Elsewhere it says what is missing; the tests say it again.
+ */
+function ensureTestPrerequisites() {
+  const wanted = [
+    ['/usr/lib/chromium/chromium', 'chromium'],
+    ['/usr/share/datasets/fashion-mnist', 'dataset-fashion-mnist'],
+  ].filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
+  if (wanted.length === 0) return;
+  if (!(isDebianLike() && process.getuid?.() === 0)) return log(`for the tests, install: ${wanted.join(', ')} (Debian package names)`);
+  log(`installing what the tests use: ${wanted.join(', ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  run('apt-get', ['install', '-y', '-q', ...wanted], { env });
+}
+
 installDependencies();
 ensureAdapter();
+if (process.argv.includes('--for-tests')) ensureTestPrerequisites();
 run(process.execPath, [join(root, 'scripts', 'build.mjs')]);

@@ -24,7 +24,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: the browser tests need it. Install Debian's package as root ` +
-        '(`apt-get install -y chromium`; CI\'s .ci/run does) or point ESPGPU_CHROMIUM at a Chromium binary.',
+        '(`apt-get install -y chromium`; `npm test` does this as root on Debian) or point ESPGPU_CHROMIUM at a Chromium binary.',
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

@@ -220,7 +220,7 @@ describe('writeNpyFile', () => {
 });
 
 // The real Fashion-MNIST: shared/data/fashion-mnist beside the repository or inside it,
-// Debian's dataset-fashion-mnist (which .ci/run installs), or wherever ESPGPU_DATA_DIR says.
+// Debian's dataset-fashion-mnist (which npm test installs as root), or wherever ESPGPU_DATA_DIR says.
 const realDir = [
   '/usr/share/datasets/fashion-mnist',
   fileURLToPath(new URL('../../../shared/data/fashion-mnist', import.meta.url)),
