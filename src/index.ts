@@ -52,7 +52,7 @@ export { parseIdx, type IdxArray } from './data/idx.ts';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDType } from './data/npy.ts';
 export { parseCifarBatch, CIFAR10_CLASS_NAMES, type CifarLabels } from './data/cifarBinary.ts';
 export { datasetFromIdx, datasetFromNpy, checkDataset, concatDatasets, sliceDataset, MAX_CLASSES, type ImageDataset } from './data/imageDataset.ts';
-export { shuffledIndices, imageBatch, imageBytes, labelsAt, oneHotBatch } from './data/batches.ts';
+export { shuffledIndices, imageBytes, labelsAt } from './data/batches.ts';
 export { MNIST_C } from './data/corruptions/mnistC.ts';
 export { CIFAR_C, TINY_IMAGENET_C, CIFAR_C_TABLES, TINY_IMAGENET_C_TABLES, corruptionSuite } from './data/corruptions/cifarC.ts';
 export { SEVERITIES, severityStream, suiteEntries, corruptAtSeverity, type SeverityCorruption } from './data/corruptions/severity.ts';

@@ -13,8 +13,7 @@ import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.t
 import { addCorruptCommand } from './corruptCommand.ts';
 import { addDownloadCommand } from './downloadCommand.ts';
 import { addEvalCommand } from './evalCommand.ts';
-import { evaluateSuite, withGpu } from './shared.ts';
-import { embeddedDataDir, loadIdxDataset } from './embeddedData.ts';
+import { evaluateSuite, loadTrainingData, withGpu } from './shared.ts';
 import { addTrainCommand } from './trainCommand.ts';
 
 const program = new Command('espgpu').description('Train image classifiers on any WebGPU device').showHelpAfterError();
@@ -79,10 +78,8 @@ program
   .option('--label-smoothing <α>', 'static label smoothing on top, in [0, 1)', nonNegativeNumber('--label-smoothing'), 0)
   .option('--adapter <name>', 'pick the adapter whose name contains this')
   .action(async (opts: DemoOptions) => {
-    const dir = embeddedDataDir();
-    const train = loadIdxDataset(dir, 'train');
+    const { train, test } = loadTrainingData('embedded');
     const augmentation = augmentationOf(opts, train.classes);
-    const test = loadIdxDataset(dir, 't10k');
     await withGpu(opts.adapter, async (gpu) => {
       const a = gpu.esp.adapter;
       console.log(`espgpu demo: MNIST CNN on Fashion-MNIST subset (${train.shape[0]} train / ${test.shape[0]} test), ${a.vendor} ${a.description}`);

@@ -24,20 +24,3 @@ export function imageBytes(data: ImageDataset, indices: ArrayLike<number>): Uint
 export function labelsAt(data: ImageDataset, indices: ArrayLike<number>): Uint32Array {
   return Uint32Array.from(indices, (i) => data.labels[i]!);
 }
-
-/** Images of `indices` scaled to [0, 1], NCHW. */
-export function imageBatch(data: ImageDataset, indices: ArrayLike<number>): Float32Array {
-  const per = data.shape[1] * data.shape[2] * data.shape[3];
-  const out = new Float32Array(indices.length * per);
-  for (let b = 0; b < indices.length; b++) {
-    const source = data.images.subarray(indices[b]! * per, (indices[b]! + 1) * per);
-    for (let i = 0; i < per; i++) out[b * per + i] = source[i]! / 255;
-  }
-  return out;
-}
-
-export function oneHotBatch(data: ImageDataset, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * data.classes);
-  for (let b = 0; b < indices.length; b++) out[b * data.classes + data.labels[indices[b]!]!] = 1;
-  return out;
-}
