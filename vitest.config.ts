@@ -35,6 +35,8 @@ export default defineConfig({
     pool: 'forks',
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
+    // Commands the tests spawn keep the default GEMM tile: no 15 s search, no ~/.cache file.
+    env: { ESPGPU_TUNE: '0' },
     hookTimeout: 120_000,
   },
 });

@@ -15,6 +15,8 @@ export { perturbBatch, packBytes, type PerturbBatchArgs, type PerturbBatchResult
 export { sgdStep } from './kernels/sgd.ts';
 export { channelSum, sumSplits } from './kernels/reduce.ts';
 export { gemmConfig, setGemmConfig, defaultGemmConfig, type GemmConfig } from './kernels/gemmConfig.ts';
+export { tuneGemm, gemmCandidates, gemmTuningKey, memoryTuningStore, describeGemmConfig, DEFAULT_TUNING_BUDGET_MS, type TuningStore, type TuneGemmOptions, type GemmTuningResult, type CandidateTiming } from './kernels/gemmTuning.ts';
+export { indexedDbTuningStore, type IndexedDbTuningStoreOptions } from './io/tuningCacheIndexedDb.ts';
 
 export type { Layer, StepContext } from './nn/layer.ts';
 export { Parameter, ParameterStore, StateTensor } from './nn/parameters.ts';

@@ -8,6 +8,7 @@ import { MNIST_C } from '../data/corruptions/mnistC.ts';
 import type { SeverityCorruption } from '../data/corruptions/severity.ts';
 import { writeCorruptionSuite } from '../data/corruptSuite.ts';
 import { DATASET_NAMES, loadDataset, type DatasetName, type Split } from '../data/datasets.ts';
+import { holdOut } from '../data/holdOut.ts';
 import { corruptionGallery, writeGalleryPng } from '../data/gallery.ts';
 
 /** The suites `corrupt` can make, by the name loadCorruptionSuite reads them back under. */
@@ -25,6 +26,7 @@ interface CorruptArgs {
   dataset: DatasetName;
   dataDir?: string;
   split: Split;
+  validation?: number;
   suite: string;
   out: string;
   seed: number;
@@ -44,6 +46,7 @@ export function addCorruptCommand(program: Command, generators: Readonly<Record<
     .addOption(new Option('--dataset <name>', 'the clean data set').choices(DATASET_NAMES).makeOptionMandatory())
     .option('--data-dir <dir>', 'folder holding the data set (default: $ESPGPU_DATA_DIR/<name>)')
     .addOption(new Option('--split <split>', 'which split to corrupt').choices(['train', 'test']).default('test'))
+    .option('--validation <n>', 'corrupt the last n training images (the split `train --validation n` holds out) instead of --split', integerAtLeast('--validation', 1))
     .addOption(new Option('--suite <name>', 'the corruption suite to make').choices(Object.keys(generators)).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder (created if missing)')
     .option('--seed <n>', 'random seed of the corruptions', integerAtLeast('--seed', 0), 0)
@@ -57,10 +60,13 @@ export function addCorruptCommand(program: Command, generators: Readonly<Record<
 }
 
 function runCorrupt(args: CorruptArgs, suite: readonly Corruption[]): void {
-  const data = loadDataset(args.dataset, { dir: args.dataDir, split: args.split });
+  const data = args.validation === undefined
+    ? loadDataset(args.dataset, { dir: args.dataDir, split: args.split })
+    : holdOut(loadDataset(args.dataset, { dir: args.dataDir, split: 'train' }), args.validation, `${args.dataset} train (--validation)`).validation;
+  const split = args.validation === undefined ? args.split : 'validation';
   const [count, channels, height, width] = data.shape;
   const log = args.json ? () => {} : (line: string) => console.log(line);
-  log(`corrupting ${Math.min(count, args.limit ?? count)} of ${count} ${args.dataset} ${args.split} images (${channels}×${height}×${width}) into ${args.suite} at ${args.out}, seed ${args.seed}`);
+  log(`corrupting ${Math.min(count, args.limit ?? count)} of ${count} ${args.dataset} ${split} images (${channels}×${height}×${width}) into ${args.suite} at ${args.out}, seed ${args.seed}`);
   const written = writeCorruptionSuite(data, suite, args.out, {
     seed: args.seed,
     limit: args.limit,
@@ -77,6 +83,6 @@ function runCorrupt(args: CorruptArgs, suite: readonly Corruption[]): void {
     gallery = { file: args.gallery, rows: made.rowLabels, columns: made.columnLabels };
     log(`gallery of image ${args.galleryImage}: ${args.gallery} (${made.width}×${made.height}; rows ${made.rowLabels.join(', ')}; columns ${made.columnLabels.join(', ')})`);
   }
-  if (args.json) console.log(JSON.stringify({ dataset: args.dataset, split: args.split, suite: args.suite, ...written, gallery }, null, 2));
+  if (args.json) console.log(JSON.stringify({ dataset: args.dataset, split, suite: args.suite, ...written, gallery }, null, 2));
   else log(`wrote ${written.files.length} files in ${written.seconds.toFixed(1)} s`);
 }

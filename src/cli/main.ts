@@ -13,7 +13,8 @@ import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.t
 import { addCorruptCommand } from './corruptCommand.ts';
 import { addDownloadCommand } from './downloadCommand.ts';
 import { addEvalCommand } from './evalCommand.ts';
-import { evaluateSuite, loadTrainingData, withGpu } from './shared.ts';
+import { addFlatnessCommand } from './flatnessCommand.ts';
+import { evaluateSuite, loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
 import { addTrainCommand } from './trainCommand.ts';
 
 const program = new Command('espgpu').description('Train image classifiers on any WebGPU device').showHelpAfterError();
@@ -48,6 +49,7 @@ interface DemoOptions {
   gamma: number;
   labelSmoothing: number;
   adapter?: string;
+  tune: boolean;
 }
 
 /** The pipeline settings a method name and the shared ε need (ESP and L2 read the same ε). */
@@ -77,11 +79,13 @@ program
   .option('--gamma <γ>', 'ESP true-to-other label mass ratio at the most smoothing', positiveNumber('--gamma'), 10)
   .option('--label-smoothing <α>', 'static label smoothing on top, in [0, 1)', nonNegativeNumber('--label-smoothing'), 0)
   .option('--adapter <name>', 'pick the adapter whose name contains this')
+  .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
   .action(async (opts: DemoOptions) => {
     const { train, test } = loadTrainingData('embedded');
     const augmentation = augmentationOf(opts, train.classes);
     await withGpu(opts.adapter, async (gpu) => {
       const a = gpu.esp.adapter;
+      await tuneGemmForCommand(gpu, opts.tune, (line) => console.log(line));
       console.log(`espgpu demo: MNIST CNN on Fashion-MNIST subset (${train.shape[0]} train / ${test.shape[0]} test), ${a.vendor} ${a.description}`);
       const stepsPerEpoch = Math.floor(train.shape[0] / opts.batch);
       const classifier = new Classifier(gpu, mnistCnn({ seed: opts.seed }), opts.seed, {
@@ -121,6 +125,7 @@ function describe(a: AugmentationOptions): string {
 
 addTrainCommand(program);
 addEvalCommand(program);
+addFlatnessCommand(program);
 addCorruptCommand(program);
 addDownloadCommand(program);
 

@@ -2,10 +2,14 @@
 // named dataset (or the embedded subset), and the corruption evaluation at the end of a run.
 import { CORRUPTION_SUITE_NAMES, loadCorruptionSuite, loadDataset, type CorruptionSuiteName, type DatasetName } from '../data/datasets.ts';
 import { corruptedSets } from '../data/corruptSuite.ts';
+import { firstImages, holdOut } from '../data/holdOut.ts';
 import type { ImageDataset } from '../data/imageDataset.ts';
 import type { AugmentationOptions } from '../augment/pipeline.ts';
+import { readFileSync } from 'node:fs';
 import { acquireDevice } from '../device/device.ts';
 import { Gpu } from '../gpu/gpu.ts';
+import { describeGemmConfig, tuneGemm } from '../kernels/gemmTuning.ts';
+import { defaultTuningCachePath, fileTuningStore } from '../io/tuningCacheFile.ts';
 import type { Classifier } from '../train/classifier.ts';
 import { classifierPredictor, corruptionErrors, corruptionReportMarkdown, type CorruptionReport } from '../train/evaluate.ts';
 import { CORRUPTION_GENERATORS } from './corruptCommand.ts';
@@ -35,10 +39,61 @@ export async function withGpu<T>(adapter: string | undefined, body: (gpu: Gpu) =
   }
 }
 
-export function loadTrainingData(dataset: DatasetName | 'embedded', dir?: string): { train: ImageDataset; test: ImageDataset } {
+export interface DataSelection {
+  /** Hold out the last n training images and evaluate on them instead of the test split. */
+  validation?: number;
+  /** Train on the first n (remaining) training images only. */
+  trainLimit?: number;
+  /** Evaluate on the first n test (or validation) images only. */
+  evalLimit?: number;
+}
+
+/**
+ * The images a command trains on and the ones it evaluates on: the test split, or with
+ * `validation` the held-out end of the training split (the test set stays unseen).
+ */
+/** package.json's version (the bundle lives in dist/, the package root is one folder up). */
+export function espgpuVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    return manifest.name === 'espgpu' && manifest.version ? manifest.version : 'unversioned';
+  } catch {
+    return 'unversioned';
+  }
+}
+
+/**
+ * The GEMM tile shape for this adapter: cached from an earlier run, else measured once
+ * (about 15 s) and cached in ~/.cache/espgpu. `--no-tune` or ESPGPU_TUNE=0 keep the default.
+ */
+export async function tuneGemmForCommand(gpu: Gpu, tune: boolean, log: (line: string) => void): Promise<void> {
+  const path = defaultTuningCachePath();
+  const result = await tuneGemm(gpu, {
+    enabled: tune && process.env.ESPGPU_TUNE !== '0',
+    store: fileTuningStore(path),
+    version: espgpuVersion(),
+    onSearchStart: (n, budgetMs) => log(`espgpu: tuning the GEMM tile shape for this adapter (${n} candidates, up to ${budgetMs / 1000} s, once; --no-tune or ESPGPU_TUNE=0 skips)`),
+  });
+  if (result.source === 'measured') log(`espgpu: using ${describeGemmConfig(result.config)} (tuned in ${(result.elapsedMs / 1000).toFixed(1)} s, cached in ${path})`);
+  if (result.storeError) log(`espgpu: could not cache the tuning: ${result.storeError}`);
+}
+
+export function loadTrainingData(
+  dataset: DatasetName | 'embedded', dir?: string, selection: DataSelection = {},
+): { train: ImageDataset; test: ImageDataset; evaluatedOn: 'test' | 'validation' } {
   const name = dataset === 'embedded' ? 'fashion-mnist' : dataset;
   const from = dataset === 'embedded' ? embeddedDataDir() : dir;
-  return { train: loadDataset(name, { dir: from, split: 'train' }), test: loadDataset(name, { dir: from, split: 'test' }) };
+  const train = loadDataset(name, { dir: from, split: 'train' });
+  if (selection.validation === undefined) {
+    const test = loadDataset(name, { dir: from, split: 'test' });
+    return { train: firstImages(train, selection.trainLimit, `${dataset} train`), test: firstImages(test, selection.evalLimit, `${dataset} test`), evaluatedOn: 'test' };
+  }
+  const split = holdOut(train, selection.validation, `${dataset} train (--validation)`);
+  return {
+    train: firstImages(split.train, selection.trainLimit, `${dataset} train`),
+    test: firstImages(split.validation, selection.evalLimit, `${dataset} validation`),
+    evaluatedOn: 'validation',
+  };
 }
 
 /**

@@ -14,13 +14,16 @@ import { createModel } from '../nn/models/index.ts';
 import { PRESET_NAMES, preset, type RecipeOverrides, type TrainingRecipe } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
-import { evaluateSuite, loadTrainingData, SUITE_NAMES, withGpu, type SuiteArgs } from './shared.ts';
+import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withGpu, type SuiteArgs } from './shared.ts';
 
 interface TrainArgs extends SuiteArgs {
   preset: string;
   model?: string;
   dataset: DatasetName | 'embedded';
   dataDir?: string;
+  validation?: number;
+  trainLimit?: number;
+  evalLimit?: number;
   epochs?: number;
   batch?: number;
   lr?: number;
@@ -40,6 +43,7 @@ interface TrainArgs extends SuiteArgs {
   curve?: string;
   json?: boolean;
   adapter?: string;
+  tune: boolean;
 }
 
 /** The preset with every option the user gave applied on top. */
@@ -74,6 +78,9 @@ export function addTrainCommand(program: Command): Command {
     .option('--model <name>', "architecture (default: the preset's): mnist-cnn, wrn-40-2, resnet18")
     .addOption(new Option('--dataset <name>', 'dataset ("embedded": the subset shipped in the package)').choices([...DATASET_NAMES, 'embedded']).default('fashion-mnist'))
     .option('--data-dir <dir>', 'folder holding the dataset (default: found via $ESPGPU_DATA_DIR or Debian\'s package)')
+    .option('--validation <n>', 'hold out the last n training images and evaluate on them (and their corruptions) instead of the test set', integerAtLeast('--validation', 1))
+    .option('--train-limit <n>', 'train on the first n training images only (after --validation)', integerAtLeast('--train-limit', 1))
+    .option('--eval-limit <n>', 'evaluate on the first n test (or validation) images only', integerAtLeast('--eval-limit', 1))
     .option('--epochs <n>', "epochs (default: the preset's)", integerAtLeast('--epochs', 1))
     .option('--batch <n>', "batch size (default: the preset's)", integerAtLeast('--batch', 1))
     .option('--lr <rate>', "peak learning rate (default: the preset's)", positiveNumber('--lr'))
@@ -96,17 +103,19 @@ export function addTrainCommand(program: Command): Command {
     .option('--suite-limit <n>', 'generate the suite from the first n test images only', integerAtLeast('--suite-limit', 1))
     .option('--json', 'no progress output; print the result as JSON')
     .option('--adapter <name>', 'pick the adapter whose name contains this')
+    .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
     .action(async (args: TrainArgs) => {
       const recipe = recipeOf(args);
-      const { train, test } = loadTrainingData(args.dataset, args.dataDir);
+      const { train, test, evaluatedOn } = loadTrainingData(args.dataset, args.dataDir, { validation: args.validation, trainLimit: args.trainLimit, evalLimit: args.evalLimit });
       await withGpu(args.adapter, async (gpu) => {
-        const status = await runTraining(gpu, args, recipe, train, test);
+        await tuneGemmForCommand(gpu, args.tune, args.json ? () => {} : console.log);
+        const status = await runTraining(gpu, args, recipe, train, test, evaluatedOn);
         if (status === 'aborted') process.exitCode = 130;
       });
     });
 }
 
-async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, train: ImageDataset, test: ImageDataset) {
+async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, train: ImageDataset, test: ImageDataset, evaluatedOn: 'test' | 'validation') {
   const log = args.json ? () => {} : (line: string) => console.log(line);
   const checkpoint = args.checkpoint ?? args.resume;
   const abort = new AbortController();
@@ -125,7 +134,7 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, tr
     signal: abort.signal,
   });
   log(`espgpu train: ${recipe.modelName} (${trainer.classifier.store.count.toLocaleString('en-US')} parameters) on ${args.dataset} ` +
-    `(${train.shape[0]} train / ${test.shape[0]} test), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${args.method}; ${gpu.esp.adapter.description}`);
+    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn}), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${args.method}; ${gpu.esp.adapter.description}`);
   const bar = !args.json && process.stdout.isTTY ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  loss {loss}  {speed} img/s  ETA {eta_formatted}' }) : undefined;
   bar?.start(trainer.totalSteps, 0, { epoch: 1, loss: '-', speed: '-' });
   trainer.on('step', (e) => {
@@ -157,7 +166,7 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, tr
       log(`curves: ${args.curve}`);
     }
     const corruption = done.status === 'completed' && args.suite ? await evaluateSuite(trainer.classifier, test, args, recipe.augmentation.normalization, log) : undefined;
-    if (args.json) console.log(JSON.stringify({ model: recipe.modelName, dataset: args.dataset, method: args.method, recipe, done, corruption }, null, 2));
+    if (args.json) console.log(JSON.stringify({ model: recipe.modelName, dataset: args.dataset, evaluatedOn, trainImages: train.shape[0], method: args.method, recipe, done, corruption }, null, 2));
     return done.status;
   } finally {
     bar?.stop();

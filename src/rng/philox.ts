@@ -78,6 +78,7 @@ export const Stream = {
   dropout: 5,
   init: 6,
   flipCrop: 7,
+  flatness: 8,
 } as const;
 
 /**

@@ -53,6 +53,18 @@ describe('espgpu train and eval', () => {
     expect(JSON.parse(evaluated.stdout).clean).toEqual(result.corruption.clean);
   });
 
+  it('--validation evaluates on held-out training images, --train-limit trains on fewer; eval --validation agrees', () => {
+    const run = espgpu('train', ...common, '--epochs', '1', '--validation', '16', '--train-limit', '24', '--checkpoint', 'validation.safetensors', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ evaluatedOn: 'validation', trainImages: 24 });
+    expect(result.done.totalSteps).toBe(1);
+    const evaluated = espgpu('eval', '--checkpoint', 'validation.safetensors', '--dataset', 'png-folder', '--data-dir', data, '--validation', '16', '--json');
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout)).toMatchObject({ evaluatedOn: 'validation', clean: { count: 16 } });
+    expect(espgpu('train', ...common, '--validation', '48').stderr).toMatch(/png-folder train \(--validation\): cannot hold out 48 of 48/);
+  });
+
   it('refuses to start over an existing checkpoint and to resume with other settings, naming why', () => {
     const again = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors');
     expect(again.status).toBe(1);

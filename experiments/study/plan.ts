@@ -1,0 +1,124 @@
+// The runs of the robustness study (issue 8, ALGORITHMS.md §1.7–1.8, §4), as data: which
+// `espgpu train` invocations make up the ε sweep, Table 1 and the smoothing ablation. Pure:
+// no files, no processes, so a test can check the plan without training anything.
+//
+// - sweep: ESP (γ ∈ {10, 20}) and L2 over the ε grid, plus Naive, trained on the training
+//   set minus a held-out validation split and scored on that split and its corruptions:
+//   the ε and γ of Table 1 are chosen here and never on the test suite.
+// - table1: Naive, L2, ESP, AugMix, AugMix + L2, AugMix + ESP on the full training set
+//   (minus nothing), several seeds, scored on the test set and Fashion-MNIST-C.
+// - ablation: ESP without label smoothing (`esp-hard`) at Table 1's ε; the with-smoothing
+//   side is Table 1's ESP runs.
+
+export type StudyName = 'sweep' | 'table1' | 'ablation';
+export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation'];
+
+export interface StudySettings {
+  /** Epochs of every Table 1 and ablation run. */
+  epochs: number;
+  /** Table 1 / ablation train on the first n training images (all when undefined). */
+  trainLimit?: number;
+  /** Every run evaluates on the first n test or validation images (all when undefined). */
+  evalLimit?: number;
+  seeds: readonly number[];
+  /** The sweep's runs: epochs, training images (after the validation split), one seed. */
+  sweepEpochs: number;
+  sweepTrainLimit: number;
+  /** Training images held out for the sweep's scores (the last n, Rony et al.'s 5k). */
+  validation: number;
+  /** ALGORITHMS.md §1.7's MNIST grid; τ = ε, σ = ε/2 throughout. */
+  epsilons: readonly number[];
+  gammas: readonly number[];
+}
+
+export const DEFAULT_SETTINGS: StudySettings = {
+  epochs: 2,
+  seeds: [0, 1, 2],
+  sweepEpochs: 2,
+  sweepTrainLimit: 20_000,
+  validation: 5_000,
+  epsilons: [0.5, 1, 1.5, 2, 3, 4],
+  gammas: [10, 20],
+};
+
+/** What Table 1 and the ablation need from the sweep (or from the user). */
+export interface Choice {
+  esp: { epsilon: number; gamma: number };
+  l2: { epsilon: number };
+}
+
+export interface Run {
+  study: StudyName;
+  /** Unique within the study; also the folder name of its results. */
+  id: string;
+  method: string;
+  seed: number;
+  epsilon?: number;
+  gamma?: number;
+  /** Where the run is scored: the held-out training images or the test set. */
+  evaluatedOn: 'validation' | 'test';
+  /** `espgpu train` arguments, without the per-run file paths the runner adds. */
+  args: string[];
+}
+
+const TABLE1_METHODS = ['none', 'l2', 'esp', 'augmix', 'augmix+l2', 'augmix+esp'] as const;
+
+function trainArgs(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }): string[] {
+  const args = ['--preset', 'mnist', '--dataset', 'fashion-mnist', '--method', method, '--seed', String(seed), '--epochs', String(epochs)];
+  if (settings.epsilon !== undefined) args.push('--epsilon', String(settings.epsilon));
+  if (settings.gamma !== undefined) args.push('--gamma', String(settings.gamma));
+  return args;
+}
+
+function sweepRuns(s: StudySettings): Run[] {
+  const seed = s.seeds[0] ?? 0;
+  const held = ['--validation', String(s.validation), '--train-limit', String(s.sweepTrainLimit)];
+  if (s.evalLimit !== undefined) held.push('--eval-limit', String(s.evalLimit));
+  const run = (id: string, method: string, epsilon?: number, gamma?: number): Run => ({
+    study: 'sweep', id, method, seed, epsilon, gamma, evaluatedOn: 'validation',
+    args: [...trainArgs(method, seed, s.sweepEpochs, { epsilon, gamma }), ...held],
+  });
+  const runs = [run('none', 'none')];
+  for (const epsilon of s.epsilons) {
+    runs.push(run(`l2-eps${epsilon}`, 'l2', epsilon));
+    for (const gamma of s.gammas) runs.push(run(`esp-eps${epsilon}-gamma${gamma}`, 'esp', epsilon, gamma));
+  }
+  return runs;
+}
+
+/** Each Table 1 method's perturbation settings under the chosen ε and γ. */
+function settingsOf(method: string, choice: Choice): { epsilon?: number; gamma?: number } {
+  if (method.endsWith('esp')) return { epsilon: choice.esp.epsilon, gamma: choice.esp.gamma };
+  if (method.endsWith('l2')) return { epsilon: choice.l2.epsilon };
+  return {};
+}
+
+function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettings, choice: Choice): Run[] {
+  return methods.flatMap((method) =>
+    s.seeds.map((seed): Run => {
+      const perturbation = settingsOf(method, choice);
+      const args = trainArgs(method, seed, s.epochs, perturbation);
+      if (s.trainLimit !== undefined) args.push('--train-limit', String(s.trainLimit));
+      if (s.evalLimit !== undefined) args.push('--eval-limit', String(s.evalLimit));
+      return { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', args };
+    }),
+  );
+}
+
+/** The runs of one study. Table 1 and the ablation need the sweep's choice. */
+export function planStudy(study: StudyName, settings: StudySettings, choice?: Choice): Run[] {
+  if (study === 'sweep') return sweepRuns(settings);
+  if (!choice) throw new Error(`the ${study} study needs ε and γ: run the sweep and its report first (it writes choice.json), or give them explicitly`);
+  return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard'], settings, choice);
+}
+
+/** The sweep point with the lowest mean corruption error on the validation split, per method. */
+export function chooseFromSweep(results: readonly { run: Run; meanCorruptionError: number }[]): Choice {
+  const best = (method: string) => {
+    const candidates = results.filter((r) => r.run.method === method && Number.isFinite(r.meanCorruptionError));
+    if (!candidates.length) throw new Error(`the sweep has no finished ${method} runs to choose ε from`);
+    return candidates.reduce((a, b) => (b.meanCorruptionError < a.meanCorruptionError ? b : a)).run;
+  };
+  const esp = best('esp');
+  return { esp: { epsilon: esp.epsilon!, gamma: esp.gamma! }, l2: { epsilon: best('l2').epsilon! } };
+}

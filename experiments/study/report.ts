@@ -1,0 +1,96 @@
+// Turns the finished runs into the study's tables (Markdown), the sweep's choice of ε and γ
+// and its figure: mean ± sample standard deviation over seeds of the clean error and of the
+// mean corruption error, and the error per corruption.
+import type { CorruptionReport } from '../../src/train/evaluate.ts';
+import { lineChartSvg, type Series } from './chart.ts';
+import type { Run } from './plan.ts';
+
+/** What runner.ts writes to each run's result.json. */
+export interface RunRecord {
+  run: Run;
+  wallSeconds: number;
+  output: { corruption?: CorruptionReport; done: { seconds: number; imagesPerSecond?: number } };
+}
+
+export interface Scored {
+  run: Run;
+  clean: number;
+  meanCorruptionError: number;
+  perCorruption: Record<string, number>;
+  wallSeconds: number;
+}
+
+export function scoreOf(record: RunRecord): Scored {
+  const c = record.output.corruption;
+  if (!c?.clean) throw new Error(`${record.run.study}/${record.run.id}: result.json has no clean and corruption error`);
+  return {
+    run: record.run,
+    clean: c.clean.error,
+    meanCorruptionError: c.meanCorruptionError,
+    perCorruption: Object.fromEntries(c.corruptions.map((x) => [x.corruption, x.error])),
+    wallSeconds: record.wallSeconds,
+  };
+}
+
+export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
+  return { mean, std, n };
+}
+
+const format = ({ mean, std, n }: { mean: number; std: number; n: number }) => (n > 1 ? `${mean.toFixed(2)} ± ${std.toFixed(2)}` : `${mean.toFixed(2)}`) + (n === 1 ? ' (1 run)' : '');
+
+const METHOD_NAMES: Record<string, string> = {
+  none: 'Naive', l2: 'Naive + L2', esp: 'Naive + ESP', 'esp-hard': 'Naive + ESP, no smoothing',
+  augmix: 'AugMix', 'augmix+l2': 'AugMix + L2', 'augmix+esp': 'AugMix + ESP',
+};
+const nameOf = (method: string) => METHOD_NAMES[method] ?? method;
+
+function groupByMethod(scored: readonly Scored[]): Map<string, Scored[]> {
+  const groups = new Map<string, Scored[]>();
+  for (const s of scored) groups.set(s.run.method, [...(groups.get(s.run.method) ?? []), s]);
+  return groups;
+}
+
+/** Methods as rows: clean error and mean corruption error, mean ± std over seeds. */
+export function methodTable(scored: readonly Scored[]): string {
+  const rows = [...groupByMethod(scored)].map(([method, runs]) =>
+    `| ${nameOf(method)} | ${runs.map((r) => r.run.seed).join(', ')} | ${format(meanStd(runs.map((r) => r.clean)))} | ${format(meanStd(runs.map((r) => r.meanCorruptionError)))} |`);
+  return ['| method | seeds | clean error (%) | mean corruption error (%) |', '|---|---|---:|---:|', ...rows].join('\n');
+}
+
+/** Corruptions as rows, methods as columns: each method's error, averaged over its seeds. */
+export function perCorruptionTable(scored: readonly Scored[]): string {
+  const groups = [...groupByMethod(scored)];
+  if (!groups.length) return '';
+  const corruptions = Object.keys(groups[0]![1][0]!.perCorruption);
+  const header = `| corruption | ${groups.map(([m]) => nameOf(m)).join(' | ')} |`;
+  const rule = `|---|${groups.map(() => '---:').join('|')}|`;
+  const rows = corruptions.map((c) => `| ${c} | ${groups.map(([, runs]) => meanStd(runs.map((r) => r.perCorruption[c] ?? NaN)).mean.toFixed(2)).join(' | ')} |`);
+  return [header, rule, ...rows].join('\n');
+}
+
+export function sweepTable(scored: readonly Scored[]): string {
+  const rows = [...scored]
+    .sort((a, b) => a.run.method.localeCompare(b.run.method) || (a.run.epsilon ?? 0) - (b.run.epsilon ?? 0) || (a.run.gamma ?? 0) - (b.run.gamma ?? 0))
+    .map((s) => `| ${nameOf(s.run.method)} | ${s.run.epsilon ?? '–'} | ${s.run.gamma ?? '–'} | ${s.clean.toFixed(2)} | ${s.meanCorruptionError.toFixed(2)} |`);
+  return ['| method | ε | γ | validation clean error (%) | validation corruption error (%) |', '|---|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+/** Figure 3's layout: corruption error on the validation suite against ε. */
+export function sweepChart(scored: readonly Scored[]): string {
+  const series: Series[] = [];
+  const line = (label: string, keep: (s: Scored) => boolean) => {
+    const points = scored.filter(keep).map((s) => [s.run.epsilon!, s.meanCorruptionError] as const);
+    if (points.length) series.push({ label, points });
+  };
+  for (const gamma of [...new Set(scored.filter((s) => s.run.method === 'esp').map((s) => s.run.gamma!))].sort((a, b) => a - b)) {
+    line(`ESP, γ = ${gamma}`, (s) => s.run.method === 'esp' && s.run.gamma === gamma);
+  }
+  line('L2', (s) => s.run.method === 'l2');
+  const naive = scored.find((s) => s.run.method === 'none');
+  const xs = scored.filter((s) => s.run.epsilon !== undefined).map((s) => s.run.epsilon!);
+  if (naive && xs.length) series.push({ label: 'Naive', dashed: true, points: [[Math.min(...xs), naive.meanCorruptionError], [Math.max(...xs), naive.meanCorruptionError]] });
+  return lineChartSvg(series, 'ε sweep: Fashion-MNIST-C corruption error on the validation split', 'ε (L2 size in [0, 1] pixels)', 'mean corruption error (%)');
+}

@@ -1,0 +1,109 @@
+// Runs a study's plan with the `espgpu` command line, resumably: a run whose result.json
+// exists is skipped, a run with a checkpoint continues from it (`--resume`), so a study
+// killed at any point loses at most the steps since the last checkpoint. The corruption
+// suites are generated once and reused by every run.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
+import type { Run } from './plan.ts';
+
+export interface StudyPaths {
+  /** The espgpu command (dist/cli.js). */
+  cli: string;
+  /** Committed: one folder per run with result.json and metrics.jsonl. */
+  results: string;
+  /** Not committed: checkpoints and the generated suites. */
+  work: string;
+  /** Passed to every command: where Fashion-MNIST is (default: Debian's package). */
+  dataDir?: string;
+}
+
+export interface SuiteSettings {
+  validation: number;
+  /** Corrupt only the first n evaluation images (all when undefined). */
+  testLimit?: number;
+  validationLimit?: number;
+}
+
+export const resultFile = (paths: StudyPaths, run: Run) => join(paths.results, run.study, run.id, 'result.json');
+const metricsFile = (paths: StudyPaths, run: Run) => join(paths.results, run.study, run.id, 'metrics.jsonl');
+const checkpointFile = (paths: StudyPaths, run: Run) => join(paths.work, 'checkpoints', run.study, `${run.id}.safetensors`);
+export const suiteDir = (paths: StudyPaths, on: Run['evaluatedOn']) => join(paths.work, 'suites', on);
+
+/** Runs `node cli args…`; resolves with stdout, rejects with the command's last stderr lines. */
+function espgpu(paths: StudyPaths, args: string[], log: (line: string) => void): Promise<string> {
+  const full = paths.dataDir ? [...args, '--data-dir', paths.dataDir] : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [paths.cli, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(stdout);
+      const last = stderr.trim().split('\n').filter((l) => !l.startsWith('Warning:')).slice(-3).join(' | ');
+      log(`  failed: espgpu ${full.join(' ')}`);
+      reject(new Error(`espgpu ${args[0]} exited with ${signal ?? code}: ${last}`));
+    });
+  });
+}
+
+/** Writes the test and validation Fashion-MNIST-C suites once (a marker file says done). */
+export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, log: (line: string) => void): Promise<void> {
+  for (const on of ['test', 'validation'] as const) {
+    const dir = suiteDir(paths, on);
+    const marker = join(dir, 'suite.json');
+    if (existsSync(marker)) continue;
+    const limit = on === 'test' ? settings.testLimit : settings.validationLimit;
+    const which = on === 'test' ? ['--split', 'test'] : ['--validation', String(settings.validation)];
+    log(`generating the ${on} suite in ${dir}`);
+    const args = ['corrupt', '--dataset', 'fashion-mnist', '--suite', 'mnist-c', '--out', dir, ...which, '--json'];
+    if (limit !== undefined) args.push('--limit', String(limit));
+    const summary = await espgpu(paths, args, log);
+    writeFileAtomicSync(marker, new TextEncoder().encode(summary));
+  }
+}
+
+/** One run to completion (or resumed to completion); writes its result.json. */
+export async function runOne(paths: StudyPaths, run: Run, log: (line: string) => void): Promise<void> {
+  const result = resultFile(paths, run);
+  if (existsSync(result)) return;
+  const checkpoint = checkpointFile(paths, run);
+  mkdirSync(dirname(checkpoint), { recursive: true });
+  mkdirSync(dirname(result), { recursive: true });
+  const resuming = existsSync(checkpoint);
+  log(`${resuming ? 'resuming' : 'starting'} ${run.study}/${run.id}`);
+  const started = performance.now();
+  const stdout = await espgpu(paths, [
+    'train', ...run.args,
+    ...(resuming ? ['--resume', checkpoint] : ['--checkpoint', checkpoint]),
+    '--checkpoint-every', '100',
+    '--metrics', metricsFile(paths, run),
+    '--suite', 'mnist-c', '--suite-dir', suiteDir(paths, run.evaluatedOn),
+    '--json',
+  ], log);
+  const output = JSON.parse(stdout) as { done: { status: string } };
+  if (output.done.status !== 'completed') throw new Error(`${run.study}/${run.id} stopped (${output.done.status}) before the end`);
+  const record = { run, wallSeconds: (performance.now() - started) / 1000, resumed: resuming, output };
+  writeFileAtomicSync(result, new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
+  log(`finished ${run.study}/${run.id} in ${record.wallSeconds.toFixed(0)} s`);
+}
+
+/** Runs the plan with up to `jobs` runs at once (one on a software adapter: it uses every core). */
+export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: number, log: (line: string) => void): Promise<void> {
+  const queue = runs.filter((run) => !existsSync(resultFile(paths, run)));
+  log(`${runs.length - queue.length} of ${runs.length} runs already done; ${queue.length} to go, ${jobs} at a time`);
+  const failures: Error[] = [];
+  const worker = async () => {
+    for (let run = queue.shift(); run; run = queue.shift()) await runOne(paths, run, log).catch((e: Error) => failures.push(e));
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  if (failures.length) throw new Error(`${failures.length} run(s) failed; first: ${failures[0]!.message}`);
+}
+
+/** The finished runs' records (those with a result.json), in plan order. */
+export function readResults<T>(paths: StudyPaths, runs: readonly Run[]): { run: Run; record: T }[] {
+  return runs.filter((run) => existsSync(resultFile(paths, run))).map((run) => ({ run, record: JSON.parse(readFileSync(resultFile(paths, run), 'utf8')) as T }));
+}

@@ -1,0 +1,86 @@
+// The study's plan, its choice of ε from the sweep, and a miniature Table 1 run end to end
+// through the real `espgpu` command (Fashion-MNIST, a few steps, a 100-image suite), so
+// the experiment scripts cannot rot.
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, type Choice } from '../../experiments/study/plan.ts';
+import { meanStd, methodTable, perCorruptionTable, scoreOf, sweepChart, type RunRecord } from '../../experiments/study/report.ts';
+import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
+
+const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
+
+describe('study plan', () => {
+  it('sweeps ESP (both γ) and L2 over the ε grid plus Naive, all scored on the validation split', () => {
+    const runs = planStudy('sweep', DEFAULT_SETTINGS);
+    expect(runs).toHaveLength(1 + DEFAULT_SETTINGS.epsilons.length * (1 + DEFAULT_SETTINGS.gammas.length));
+    expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    for (const run of runs) {
+      expect(run.evaluatedOn).toBe('validation');
+      expect(run.args.join(' ')).toContain(`--validation ${DEFAULT_SETTINGS.validation} --train-limit ${DEFAULT_SETTINGS.sweepTrainLimit}`);
+    }
+    expect(runs.filter((r) => r.method === 'esp' && r.gamma === 20).map((r) => r.epsilon)).toEqual(DEFAULT_SETTINGS.epsilons);
+  });
+
+  it('Table 1 has six methods × seeds on the test set with the chosen ε, and needs a choice', () => {
+    expect(() => planStudy('table1', DEFAULT_SETTINGS)).toThrow(/needs ε and γ: run the sweep/);
+    const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
+    expect(runs).toHaveLength(6 * DEFAULT_SETTINGS.seeds.length);
+    const esp = runs.find((r) => r.id === 'augmix+esp-seed1')!;
+    expect(esp.args.join(' ')).toContain('--method augmix+esp --seed 1 --epochs 2 --epsilon 1.5 --gamma 10');
+    expect(runs.find((r) => r.id === 'l2-seed0')!.args.join(' ')).toContain('--epsilon 2');
+    expect(runs.find((r) => r.id === 'none-seed2')!.args).not.toContain('--epsilon');
+    expect(runs.every((r) => r.evaluatedOn === 'test' && !r.args.includes('--validation'))).toBe(true);
+    expect(planStudy('ablation', DEFAULT_SETTINGS, choice).map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
+  });
+
+  it('chooses, per method, the sweep point with the lowest validation corruption error', () => {
+    const runs = planStudy('sweep', DEFAULT_SETTINGS);
+    const error = (r: (typeof runs)[number]) => (r.method === 'esp' ? Math.abs(r.epsilon! - 2) + (r.gamma === 20 ? 0.1 : 0) : r.method === 'l2' ? Math.abs(r.epsilon! - 3) : 50);
+    expect(chooseFromSweep(runs.map((run) => ({ run, meanCorruptionError: error(run) })))).toEqual({ esp: { epsilon: 2, gamma: 10 }, l2: { epsilon: 3 } });
+    expect(() => chooseFromSweep(runs.filter((r) => r.method !== 'l2').map((run) => ({ run, meanCorruptionError: 1 })))).toThrow(/no finished l2 runs/);
+  });
+
+  it('reports the sample standard deviation', () => {
+    expect(meanStd([1, 2, 3])).toEqual({ mean: 2, std: 1, n: 3 });
+    expect(meanStd([4]).std).toBeNaN();
+  });
+});
+
+describe('miniature Table 1 through espgpu', () => {
+  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-'));
+  const paths: StudyPaths = { cli, results: join(root, 'results'), work: join(root, 'work') };
+
+  it('generates the suites, trains Naive and ESP, scores them, and skips finished runs when rerun', async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npm test does)`);
+    const settings = { ...DEFAULT_SETTINGS, epochs: 1, seeds: [0], trainLimit: 2048, evalLimit: 500 };
+    const runs = planStudy('table1', settings, choice).filter((r) => r.method === 'none' || r.method === 'esp');
+    const log = () => {};
+    await prepareSuites(paths, { validation: 5000, testLimit: 100, validationLimit: 100 }, log);
+    expect(existsSync(join(suiteDir(paths, 'validation'), 'suite.json'))).toBe(true);
+    await runAll(paths, runs, 1, log);
+    const scored = readResults<RunRecord>(paths, runs).map(({ record }) => scoreOf(record));
+    expect(scored.map((s) => s.run.method)).toEqual(['none', 'esp']);
+    for (const s of scored) {
+      expect(Object.keys(s.perCorruption)).toHaveLength(15);
+      expect(s.clean).toBeGreaterThan(0);
+      expect(s.clean).toBeLessThan(88); // 16 steps already beat chance (90% error)
+    }
+    expect(methodTable(scored)).toMatch(/\| Naive \| 0 \|[\s\S]*\| Naive \+ ESP \| 0 \|/);
+    expect(perCorruptionTable(scored).split('\n')).toHaveLength(2 + 15);
+    const written = statSync(resultFile(paths, runs[0]!)).mtimeMs;
+    await runAll(paths, runs, 1, log);
+    expect(statSync(resultFile(paths, runs[0]!)).mtimeMs).toBe(written);
+    const record = JSON.parse(readFileSync(resultFile(paths, runs[1]!), 'utf8')) as RunRecord;
+    expect(record.output.corruption!.clean!.count).toBe(500);
+  }, 600_000);
+
+  it('draws the sweep figure with one line per method and the Naive level', () => {
+    const runs = planStudy('sweep', { ...DEFAULT_SETTINGS, epsilons: [1, 2] });
+    const svg = sweepChart(runs.map((run, i) => ({ run, clean: 10, meanCorruptionError: 20 + i, perCorruption: {}, wallSeconds: 1 })));
+    expect(svg.match(/<polyline/g)).toHaveLength(4); // ESP γ=10, ESP γ=20, L2, Naive
+    expect(svg).toContain('stroke-dasharray');
+  });
+});
