@@ -12,6 +12,7 @@ import { mnistCnn } from '../src/nn/models/mnistCnn.ts';
 import { wrn40x2 } from '../src/nn/models/wrn.ts';
 import type { Sequential } from '../src/nn/sequential.ts';
 import { Classifier } from '../src/train/classifier.ts';
+import { round, timed } from './timing.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const batch = Number(args.get('batch') ?? 128);
@@ -30,22 +31,6 @@ const shapes: { name: string; image: ImageShape }[] = [
   { name: '32x32x3', image: [3, 32, 32] },
 ];
 
-async function median(repeat: number, run: () => Promise<void>): Promise<{ warmupMs: number; medianMs: number }> {
-  const once = async () => {
-    const started = performance.now();
-    await run();
-    return performance.now() - started;
-  };
-  const warmupMs = await once();
-  const times: number[] = [];
-  for (let i = 0; i < repeat; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return { warmupMs: round(warmupMs), medianMs: round(times[Math.floor(times.length / 2)]!) };
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 
 function testBytes(count: number): Uint8Array {
   return Uint8Array.from({ length: count }, (_, i) => Math.floor(128 + 127 * Math.sin(i * 0.37)));
@@ -58,7 +43,7 @@ async function stepMs(gpu: Gpu, model: Sequential, image: ImageShape, stepRepeat
   const labels = Uint32Array.from({ length: batch }, (_, i) => i % 10);
   const { x, targets } = await pipeline.augment(0, testBytes(batch * image[0] * image[1] * image[2]), labels);
   let step = 0;
-  const timing = await median(stepRepeats, async () => {
+  const timing = await timed(stepRepeats, async () => {
     const { loss, correct } = await classifier.trainStep(step++, x, targets);
     await gpu.sync();
     gpu.release(loss, correct);
@@ -83,7 +68,7 @@ async function main() {
     for (const method of methods) {
       const pipeline = await AugmentationPipeline.create(gpu, { image: shape.image, classes: 10, batch, seed: 1 }, method.options);
       let n = 0;
-      const timing = await median(repeats, async () => {
+      const timing = await timed(repeats, async () => {
         await pipeline.augment(n++, bytes, labels);
         await gpu.sync();
       });

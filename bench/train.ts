@@ -24,6 +24,7 @@ import { trainingStepFlops, type StepFlops } from '../src/nn/flops.ts';
 import type { Layer, StepContext } from '../src/nn/layer.ts';
 import { createModel, modelSpec } from '../src/nn/models/index.ts';
 import { Classifier } from '../src/train/classifier.ts';
+import { median, round, timed, type Timing } from './timing.ts';
 
 const FLAGS = ['models', 'batch', 'resnet-batch', 'repeats', 'inference-batch', 'no-inference', 'profile', 'matmul', 'adapter'];
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
@@ -61,40 +62,10 @@ function modelRuns(): ModelRun[] {
   return runs.filter((r) => wanted.includes(r.name));
 }
 
-interface Timing {
-  warmupMs: number;
-  medianMs: number;
-  timesMs: number[];
-}
-
-/** One warm-up run (pipeline compilation included), then the median of `repeats`. */
-async function timed(repeats: number, run: () => Promise<void>): Promise<Timing> {
-  const once = async () => {
-    const started = performance.now();
-    await run();
-    return performance.now() - started;
-  };
-  const warmupMs = await once();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) times.push(await once());
-  return { warmupMs: round(warmupMs), medianMs: round(median(times)), timesMs: times.map(round) };
-}
-
-/** `timed`, plus the pipeline compilation the runs did (all of it in the warm-up: later runs hit the cache). */
 async function timedWithCompilation(gpu: Gpu, repeats: number, run: () => Promise<void>) {
   const [compileMs, pipelines] = [gpu.pipelines.compileMs, gpu.pipelines.size];
   const timing = await timed(repeats, run);
   return { ...timing, compileMs: round(gpu.pipelines.compileMs - compileMs), pipelinesCompiled: gpu.pipelines.size - pipelines };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 /** Deterministic pseudo-random values (xorshift32), so every run sees the same batch. */
