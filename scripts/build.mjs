@@ -32,6 +32,8 @@ await Promise.all([
   build({ ...node, entryPoints: ['bench/kernels.ts'], outfile: 'dist/bench/kernels.js' }),
   build({ ...node, entryPoints: ['bench/augment.ts'], outfile: 'dist/bench/augment.js' }),
   build({ ...node, entryPoints: ['bench/train.ts'], outfile: 'dist/bench/train.js' }),
+  build({ ...node, entryPoints: ['bench/peers/tfjsStep.ts'], outfile: 'dist/bench/tfjsStep.js' }),
+  build({ ...node, entryPoints: ['bench/peers/compare.ts'], outfile: 'dist/bench/peersCompare.js' }),
   build({ ...node, entryPoints: ['experiments/study/main.ts'], outfile: 'dist/experiments/study.js' }),
   build({ ...node, entryPoints: ['experiments/figure1/spiral.ts'], outfile: 'dist/experiments/figure1.js' }),
   buildWeb(),
