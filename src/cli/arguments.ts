@@ -27,3 +27,15 @@ export function positiveNumber(name: string) {
 }
 
 export const nameList = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** "0.1, 0.25,1" → [0.1, 0.25, 1]; anything but a non-empty list of positive numbers is refused. */
+export function positiveNumberList(name: string) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((s) => s.trim());
+    const bad = parts.find((s) => !(s !== '' && Number.isFinite(Number(s)) && Number(s) > 0));
+    if (bad !== undefined) {
+      throw new InvalidArgumentError(`${name} must be a comma-separated list of positive numbers, got "${value}" ("${bad}" is not one)`);
+    }
+    return parts.map(Number);
+  };
+}

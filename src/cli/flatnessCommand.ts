@@ -3,10 +3,10 @@
 // directions of L(θ + Δ) − L(θ) with ‖Δ‖ = r, on a fixed seeded sample of training images. The
 // model and the input normalisation come from the checkpoint, loaded as `espgpu eval` loads it.
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
 import { measureFlatness, type FlatnessReport } from '../train/flatness.ts';
-import { integerAtLeast } from './arguments.ts';
+import { integerAtLeast, positiveNumberList } from './arguments.ts';
 import { checkpointClassifier, describeCheckpoint } from './evalCommand.ts';
 import { loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
 
@@ -24,18 +24,6 @@ interface FlatnessArgs {
   tune: boolean;
 }
 
-/** "0.1, 0.25,1" → [0.1, 0.25, 1]; anything but a non-empty list of positive numbers is refused. */
-export function positiveNumberList(name: string) {
-  return (value: string): number[] => {
-    const parts = value.split(',').map((s) => s.trim());
-    const bad = parts.find((s) => !(s !== '' && Number.isFinite(Number(s)) && Number(s) > 0));
-    if (bad !== undefined) {
-      throw new InvalidArgumentError(`${name} must be a comma-separated list of positive numbers, got "${value}" ("${bad}" is not one)`);
-    }
-    return parts.map(Number);
-  };
-}
-
 export function addFlatnessCommand(program: Command): Command {
   return program
     .command('flatness')
@@ -43,7 +31,7 @@ export function addFlatnessCommand(program: Command): Command {
     .requiredOption('--checkpoint <file>', 'a safetensors checkpoint written by espgpu train')
     .addOption(new Option('--dataset <name>', 'dataset whose training split to measure the loss on').choices([...DATASET_NAMES, 'embedded']).default('fashion-mnist'))
     .option('--data-dir <dir>', 'folder holding the dataset')
-    .addOption(new Option('--radii <list>', 'comma-separated radii ‖Δ‖ in parameter space').argParser(positiveNumberList('--radii')).default([0.1, 0.25, 0.5, 1], '0.1,0.25,0.5,1'))
+    .addOption(new Option('--radii <list>', 'comma-separated radii ‖Δ‖ in parameter space').argParser(positiveNumberList('--radii')).default([2, 4, 8, 16, 32], '2,4,8,16,32'))
     .option('--directions <n>', 'random directions per radius (the same directions at every radius)', integerAtLeast('--directions', 2), 50)
     .option('--samples <n>', 'training images the loss averages over: the first n of a seeded shuffle', integerAtLeast('--samples', 1), 2000)
     .option('--seed <n>', 'seed of the image sample and the directions', integerAtLeast('--seed', 0), 0)
