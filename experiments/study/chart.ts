@@ -1,5 +1,6 @@
 // A line chart as a standalone SVG (the ε sweep: error against ε, one line per method, a
 // dashed level line for Naive). Plain text: no drawing library, opens in any browser.
+import { escapeXml } from '../../src/io/curves.ts';
 
 export interface Series {
   label: string;
@@ -11,8 +12,6 @@ const WIDTH = 640;
 const HEIGHT = 400;
 const M = { left: 60, right: 170, top: 40, bottom: 50 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#555555'];
-
-const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function range(values: number[]): [number, number] {
   const lo = Math.min(...values);

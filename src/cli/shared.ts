@@ -48,10 +48,6 @@ export interface DataSelection {
   evalLimit?: number;
 }
 
-/**
- * The images a command trains on and the ones it evaluates on: the test split, or with
- * `validation` the held-out end of the training split (the test set stays unseen).
- */
 /** package.json's version (the bundle lives in dist/, the package root is one folder up). */
 export function espgpuVersion(): string {
   try {
@@ -78,6 +74,10 @@ export async function tuneGemmForCommand(gpu: Gpu, tune: boolean, log: (line: st
   if (result.storeError) log(`espgpu: could not cache the tuning: ${result.storeError}`);
 }
 
+/**
+ * The images a command trains on and the ones it evaluates on: the test split, or with
+ * `validation` the held-out end of the training split (the test set stays unseen).
+ */
 export function loadTrainingData(
   dataset: DatasetName | 'embedded', dir?: string, selection: DataSelection = {},
 ): { train: ImageDataset; test: ImageDataset; evaluatedOn: 'test' | 'validation' } {

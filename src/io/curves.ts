@@ -13,7 +13,7 @@ const WIDTH = 720;
 const HEIGHT = 360;
 const MARGIN = { left: 64, right: 64, top: 36, bottom: 48 };
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
