@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PAGES = ['web/spiral.ts', 'web/fashion.ts'];
+const PAGES = ['web/spiral.ts', 'web/fashion.ts', 'web/bench.ts'];
 const STATIC = /\.(html|css)$/;
 
 export async function buildWeb() {

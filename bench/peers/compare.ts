@@ -39,8 +39,11 @@ const root = join(here, '..', '..');
 const PEERS: Peer[] = [
   {
     name: 'espgpu',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/train.js'), `--models=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, '--inference-batch=512']],
-    read: (json) => ({ trainImagesPerSecond: json.results[0].imagesPerSecond, inferenceImagesPerSecond: json.results[0].inference?.imagesPerSecond ?? null }),
+    command: (o) => [process.execPath, [join(root, 'dist/bench/run.js'), 'train', `--models=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, '--inference-batch=512']],
+    read: (json) => {
+      const result = json.details.train.results[0];
+      return { trainImagesPerSecond: result.imagesPerSecond, inferenceImagesPerSecond: result.inference?.imagesPerSecond ?? null };
+    },
   },
   {
     name: 'tfjs-webgpu',

@@ -4,6 +4,7 @@
 // becomes one command buffer.
 import type { EspDevice } from '../device/device.ts';
 import { BufferPool } from './bufferPool.ts';
+import { PassTimer, type PassTime } from './passTimer.ts';
 import { PipelineCache, kernelName, type KernelSource } from './pipelineCache.ts';
 import { Tensor, formatShape, shapeSize, type DType } from './tensor.ts';
 
@@ -31,6 +32,8 @@ export class Gpu {
   private readonly transientUniforms: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
+  private passTimer: PassTimer | undefined;
+  private timing = false;
   dispatchCount = 0;
 
   constructor(readonly esp: EspDevice) {
@@ -181,6 +184,29 @@ export class Gpu {
     }
   }
 
+  /** Whether the adapter offers GPU timestamps (startTiming works). */
+  get canTime(): boolean {
+    return this.esp.features.has('timestamp-query');
+  }
+
+  /** Starts summing the GPU time of the compute passes recorded from now on (see passTimer.ts). */
+  startTiming(): void {
+    if (!this.canTime) throw new Error('startTiming: this adapter does not offer timestamp-query');
+    this.endPass(); // a pass already open began untimed
+    this.passTimer ??= new PassTimer(this.device);
+    this.timing = true;
+  }
+
+  /** Submits what is recorded, waits for it and returns the GPU time of the passes since startTiming. */
+  async stopTiming(): Promise<PassTime> {
+    if (!this.timing || !this.passTimer) throw new Error('stopTiming: startTiming was not called');
+    this.timing = false;
+    this.submit();
+    const time = await Promise.race([this.passTimer.collect(), this.esp.lost]);
+    this.esp.throwIfFailed();
+    return time;
+  }
+
   stats() {
     return { ...this.pool.stats(), uniforms: this.uniforms.size, pipelines: this.pipelines.size, compileMs: this.pipelines.compileMs, dispatches: this.dispatchCount };
   }
@@ -192,6 +218,8 @@ export class Gpu {
     this.uniforms.clear();
     this.transientUniforms.length = 0;
     this.pool.destroyAll();
+    this.passTimer?.destroy();
+    this.passTimer = undefined;
   }
 
   private commandEncoder(): GPUCommandEncoder {
@@ -199,7 +227,10 @@ export class Gpu {
   }
 
   private computePass(): GPUComputePassEncoder {
-    return (this.pass ??= this.commandEncoder().beginComputePass());
+    if (this.pass) return this.pass;
+    const timestampWrites = this.timing ? this.passTimer!.nextPass() : undefined;
+    this.pass = this.commandEncoder().beginComputePass(timestampWrites ? { timestampWrites } : undefined);
+    return this.pass;
   }
 
   private endPass(): void {

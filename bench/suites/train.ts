@@ -1,42 +1,26 @@
-// Training-step benchmark: ms per Classifier.trainStep (forward, loss, backward, SGD: one
-// command buffer, waited for) of the MNIST CNN, WRN-40-2 and ResNet-18 on a fixed random
-// batch, images/s, and the effective GFLOP/s of the step's convolutions and linear layers
-// (src/nn/flops.ts) as a share of the default GEMM's rate at 1024³ measured in the same run,
+// Training suite: ms per Classifier.trainStep (forward, loss, backward, SGD: one command
+// buffer, waited for) of the MNIST CNN, WRN-40-2 and ResNet-18 on a fixed random batch,
+// images/s, and the effective GFLOP/s of the step's convolutions and linear layers
+// (src/nn/flops.ts) as a share of the default GEMM's rate at n³ measured in the same run,
 // just before and just after each model (the machine's load drifts). Also the forward-only
-// (inference) rate, and with --profile each top-level layer's forward and backward timed
-// apart (for the MNIST CNN every layer; for the residual networks every block).
+// (inference) rate, and with the profile option each top-level layer's forward and backward
+// timed apart (for the MNIST CNN every layer; for the residual networks every block).
 // Warm-up (pipeline compilation included) is reported apart from the median of the repeats.
-// Prints a table on stderr and JSON on stdout.
-//
-//   node dist/bench/train.js [--models=mnist-cnn,wrn-40-2,resnet18] [--batch=N] [--resnet-batch=32]
-//     [--repeats=N] [--inference-batch=N] [--no-inference] [--profile] [--matmul=1024] [--adapter=NAME]
-// --batch sets every model's batch (ResNet-18's too, unless --resnet-batch is given); --repeats
-// defaults to 5 for the MNIST CNN and 1 for the others, whose steps take tens of seconds on a
-// software adapter; --inference-batch defaults to 512 for the MNIST CNN, the step's batch otherwise.
-import { version } from '../package.json';
-import { AugmentationPipeline } from '../src/augment/pipeline.ts';
-import { acquireDevice, type AdapterDescription } from '../src/device/device.ts';
-import { Gpu } from '../src/gpu/gpu.ts';
-import type { Tensor } from '../src/gpu/tensor.ts';
-import { matmul } from '../src/kernels/matmul.ts';
-import { softmaxCrossEntropy } from '../src/kernels/softmax_xent.ts';
-import { trainingStepFlops, type StepFlops } from '../src/nn/flops.ts';
-import type { Layer, StepContext } from '../src/nn/layer.ts';
-import { createModel, modelSpec } from '../src/nn/models/index.ts';
-import { Classifier } from '../src/train/classifier.ts';
-import { median, round, timed, type Timing } from './timing.ts';
-
-const FLAGS = ['models', 'batch', 'resnet-batch', 'repeats', 'inference-batch', 'no-inference', 'profile', 'matmul', 'adapter'];
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
-for (const flag of args.keys()) if (!FLAGS.includes(flag)) throw new Error(`unknown option --${flag}; expected one of ${FLAGS.map((f) => `--${f}`).join(', ')}`);
-
-function positiveInt(name: string, fallback: number): number {
-  const text = args.get(name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
-  return value;
-}
+// Repeats default to 5 for the MNIST CNN and 1 for the others, whose steps take tens of
+// seconds on a software adapter.
+import { AugmentationPipeline } from '../../src/augment/pipeline.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
+import type { Tensor } from '../../src/gpu/tensor.ts';
+import { matmul } from '../../src/kernels/matmul.ts';
+import { softmaxCrossEntropy } from '../../src/kernels/softmax_xent.ts';
+import { trainingStepFlops, type StepFlops } from '../../src/nn/flops.ts';
+import type { Layer, StepContext } from '../../src/nn/layer.ts';
+import { createModel, modelSpec } from '../../src/nn/models/index.ts';
+import { Classifier } from '../../src/train/classifier.ts';
+import type { SuiteOptions } from '../options.ts';
+import type { Metric } from '../record.ts';
+import { median, round, timed, type Timing } from '../timing.ts';
+import type { Suite } from './suite.ts';
 
 interface ModelRun {
   name: string;
@@ -46,25 +30,22 @@ interface ModelRun {
   inferenceBatch: number;
 }
 
-/** Steps of the residual networks take tens of seconds on a software adapter: one timed repeat. */
-function modelRuns(): ModelRun[] {
-  const batch = args.has('batch') ? positiveInt('batch', 128) : undefined;
-  const resnetBatch = args.has('resnet-batch') ? positiveInt('resnet-batch', 32) : (batch ?? 32);
+function modelRuns(options: SuiteOptions): ModelRun[] {
+  const { batch, repeats, inferenceBatch } = options;
+  const resnetBatch = options.resnetBatch ?? batch ?? 32;
   const runs: ModelRun[] = [
-    { name: 'mnist-cnn', batch: batch ?? 128, repeats: positiveInt('repeats', 5), inferenceBatch: positiveInt('inference-batch', 512) },
-    { name: 'wrn-40-2', batch: batch ?? 128, repeats: positiveInt('repeats', 1), inferenceBatch: positiveInt('inference-batch', batch ?? 128) },
-    { name: 'resnet18', batch: resnetBatch, repeats: positiveInt('repeats', 1), inferenceBatch: positiveInt('inference-batch', resnetBatch) },
+    { name: 'mnist-cnn', batch: batch ?? 128, repeats: repeats ?? 5, inferenceBatch: inferenceBatch ?? 512 },
+    { name: 'wrn-40-2', batch: batch ?? 128, repeats: repeats ?? 1, inferenceBatch: inferenceBatch ?? batch ?? 128 },
+    { name: 'resnet18', batch: resnetBatch, repeats: repeats ?? 1, inferenceBatch: inferenceBatch ?? resnetBatch },
   ];
-  const wanted = args.get('models')?.split(',');
+  const wanted = options.models; // names checked by parseSuiteOptions
   if (!wanted) return runs;
-  const unknown = wanted.filter((w) => !runs.some((r) => r.name === w));
-  if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')}; expected names from ${runs.map((r) => r.name).join(', ')}`);
   return runs.filter((r) => wanted.includes(r.name));
 }
 
 async function timedWithCompilation(gpu: Gpu, repeats: number, run: () => Promise<void>) {
   const [compileMs, pipelines] = [gpu.pipelines.compileMs, gpu.pipelines.size];
-  const timing = await timed(repeats, run);
+  const timing = await timed(repeats, run, gpu);
   return { ...timing, compileMs: round(gpu.pipelines.compileMs - compileMs), pipelinesCompiled: gpu.pipelines.size - pipelines };
 }
 
@@ -96,19 +77,25 @@ async function matmulTiming(gpu: Gpu, n: number): Promise<Timing> {
     const c = await matmul(gpu, a, b);
     await gpu.sync();
     gpu.release(c);
-  });
+  }, gpu);
   gpu.release(a, b);
   return timing;
 }
 
-/** GFLOP/s of the matmul runs before and after a model's runs together (their median), so load drift on a shared machine hits both sides of the ratio. */
+/**
+ * GFLOP/s of the matmul runs before and after a model's runs together (their median), so
+ * load drift on a shared machine hits both sides of the ratio; on both clocks when the GPU
+ * one was measured.
+ */
 function matmulRate(n: number, before: Timing, after: Timing) {
   const gflops = (ms: number) => round((2 * n ** 3) / 1e6 / ms);
+  const gpuTimes = before.gpuTimesMs && after.gpuTimesMs ? [...before.gpuTimesMs, ...after.gpuTimesMs] : undefined;
   return {
     size: n,
     before: { ...before, gflops: gflops(before.medianMs) },
     after: { ...after, gflops: gflops(after.medianMs) },
     gflops: gflops(median([...before.timesMs, ...after.timesMs])),
+    gpuGflops: gpuTimes ? gflops(median(gpuTimes)) : undefined,
   };
 }
 
@@ -194,18 +181,11 @@ async function profile(gpu: Gpu, classifier: Classifier, x: Tensor, targets: Ten
   };
 }
 
-interface Context {
-  adapter: AdapterDescription;
-  runtime: string;
-  version: string;
-  date: string;
-}
-
-async function benchModel(gpu: Gpu, run: ModelRun, context: Context, matmulSize: number) {
+async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
   const spec = modelSpec(run.name);
   const model = createModel(run.name, { seed: 0 });
   const flops: StepFlops = trainingStepFlops(model, [run.batch, ...spec.inputShape]);
-  const gemmBefore = await matmulTiming(gpu, matmulSize);
+  const gemmBefore = await matmulTiming(gpu, options.matmul);
   const classifier = new Classifier(gpu, model, 0, { momentum: 0.9, nesterov: false, weightDecay: 5e-4, schedule: () => 0.01 });
   const batch = await randomBatch(gpu, spec.inputShape, spec.classes, run.batch);
   let step = 0;
@@ -214,15 +194,15 @@ async function benchModel(gpu: Gpu, run: ModelRun, context: Context, matmulSize:
     await gpu.sync();
     gpu.release(loss, correct);
   });
-  const layerProfile = args.has('profile') ? await profile(gpu, classifier, batch.x, batch.targets, run.repeats, step) : undefined;
+  const layerProfile = options.profile ? await profile(gpu, classifier, batch.x, batch.targets, run.repeats, step) : undefined;
   batch.dispose();
-  const inference = args.has('no-inference') ? undefined : await inferenceRate(gpu, classifier, run);
+  const inference = options.inference ? await inferenceRate(gpu, classifier, run) : undefined;
   classifier.dispose();
-  const gemm = matmulRate(matmulSize, gemmBefore, await matmulTiming(gpu, matmulSize));
+  const gemm = matmulRate(options.matmul, gemmBefore, await matmulTiming(gpu, options.matmul));
   const stepGflops = flops.total / 1e6 / train.medianMs;
+  const gpuStepGflops = train.gpuMedianMs ? flops.total / 1e6 / train.gpuMedianMs : undefined;
   return {
     model: run.name,
-    ...context,
     batch: run.batch,
     image: spec.inputShape,
     classes: spec.classes,
@@ -232,8 +212,10 @@ async function benchModel(gpu: Gpu, run: ModelRun, context: Context, matmulSize:
     imagesPerSecond: round((run.batch / train.medianMs) * 1000),
     gflops: round(stepGflops),
     matmul: gemm,
-    /** step GFLOP/s ÷ the default GEMM's GFLOP/s (the target is ≥ 0.5) */
+    /** step GFLOP/s ÷ the default GEMM's GFLOP/s, wall clock on both sides (the target is ≥ 0.5) */
     efficiency: round(stepGflops / gemm.gflops),
+    /** The same on the GPU clock: the kernels' own efficiency, without the CPU's recording and waits. */
+    gpuEfficiency: gpuStepGflops && gemm.gpuGflops ? round(gpuStepGflops / gemm.gpuGflops) : undefined,
     inference,
     profile: layerProfile,
   };
@@ -256,69 +238,60 @@ async function inferenceRate(gpu: Gpu, classifier: Classifier, run: ModelRun) {
 type Result = Awaited<ReturnType<typeof benchModel>>;
 
 /** A model's numbers as they come, with the profile when asked for. */
-function printResult(r: Result): void {
+function logResult(r: Result, log: (line: string) => void): void {
   const pad = ' '.repeat(11);
-  console.error(
+  log(
     `${r.model.padEnd(10)} batch ${r.batch}: ${r.step.medianMs} ms/step (median of ${r.repeats}; warm-up ${r.step.warmupMs} ms, ` +
       `${r.step.pipelinesCompiled} pipelines compiled in ${r.step.compileMs} ms), ${r.imagesPerSecond} img/s, ` +
       `${r.flops.gflopPerStep} GFLOP/step → ${r.gflops} GFLOP/s`,
   );
-  console.error(`${pad}default GEMM ${r.matmul.size}³: ${r.matmul.gflops} GFLOP/s (${r.matmul.before.gflops} before, ${r.matmul.after.gflops} after) → efficiency ${percent(r.efficiency)}`);
-  if (r.inference) console.error(`${pad}inference batch ${r.inference.batch}: ${r.inference.medianMs} ms, ${r.inference.imagesPerSecond} img/s, ${r.inference.gflops} GFLOP/s`);
+  if (r.step.gpuMedianMs !== undefined) log(`${pad}GPU time of the step's passes: ${r.step.gpuMedianMs} ms → efficiency on the GPU clock ${percent(r.gpuEfficiency)}`);
+  log(`${pad}default GEMM ${r.matmul.size}³: ${r.matmul.gflops} GFLOP/s (${r.matmul.before.gflops} before, ${r.matmul.after.gflops} after) → efficiency ${percent(r.efficiency)}`);
+  if (r.inference) log(`${pad}inference batch ${r.inference.batch}: ${r.inference.medianMs} ms, ${r.inference.imagesPerSecond} img/s, ${r.inference.gflops} GFLOP/s`);
   if (!r.profile) return;
-  console.error(`${pad}profile (${r.profile.timing}; sum ${r.profile.sumMs} ms against the step's ${r.step.medianMs} ms):`);
+  log(`${pad}profile (${r.profile.timing}; sum ${r.profile.sumMs} ms against the step's ${r.step.medianMs} ms):`);
   const row = (name: string, forwardMs: number, backwardMs: number, share: number) =>
-    console.error(`${pad}  ${name.padEnd(22)} fwd ${String(forwardMs).padStart(9)} ms  bwd ${String(backwardMs).padStart(9)} ms  ${String(share).padStart(6)}%`);
+    log(`${pad}  ${name.padEnd(22)} fwd ${String(forwardMs).padStart(9)} ms  bwd ${String(backwardMs).padStart(9)} ms  ${String(share).padStart(6)}%`);
   for (const l of r.profile.layers) row(l.layer, l.forwardMs, l.backwardMs, l.percent);
-  console.error(`${pad}by type:`);
+  log(`${pad}by type:`);
   for (const t of r.profile.byType) row(t.type, t.forwardMs, t.backwardMs, t.percent);
 }
 
-/** One row per model: the summary table. */
-function printTable(results: readonly Result[]): void {
-  const columns = ['model', 'batch', 'ms/step', 'warm-up ms', 'img/s', 'GFLOP/step', 'GFLOP/s', 'GEMM GFLOP/s', 'efficiency', 'inference img/s'];
-  const rows = results.map((r) => [
-    r.model, r.batch, r.step.medianMs, r.step.warmupMs, r.imagesPerSecond, r.flops.gflopPerStep, r.gflops, r.matmul.gflops, percent(r.efficiency),
-    r.inference ? `${r.inference.imagesPerSecond} (b${r.inference.batch})` : '',
-  ].map(String));
-  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.error(['', line(columns), ...rows.map(line)].join('\n'));
+function percent(ratio: number | undefined): string {
+  return ratio === undefined ? '–' : `${Math.round(ratio * 100)}%`;
 }
 
-function percent(ratio: number): string {
-  return `${Math.round(ratio * 100)}%`;
+function metricsOf(r: Result): Metric[] {
+  const name = `${r.model} batch ${r.batch}`;
+  const metric = (what: string, value: number, unit: string, better: Metric['better'], clock: Metric['clock']): Metric => ({ suite: 'train', name: `${name} ${what}`, value, unit, better, clock });
+  const metrics = [
+    metric('training', r.imagesPerSecond, 'img/s', 'higher', 'wall'),
+    metric('step', r.step.medianMs, 'ms', 'lower', 'wall'),
+    metric('efficiency vs GEMM', round(100 * r.efficiency), '%', 'higher', 'wall'),
+  ];
+  if (r.step.gpuMedianMs !== undefined) metrics.push(metric('step GPU time', r.step.gpuMedianMs, 'ms', 'lower', 'gpu'));
+  if (r.gpuEfficiency !== undefined) metrics.push(metric('efficiency vs GEMM, GPU clock', round(100 * r.gpuEfficiency), '%', 'higher', 'gpu'));
+  if (r.inference) metrics.push({ suite: 'train', name: `${r.model} batch ${r.inference.batch} inference`, value: r.inference.imagesPerSecond, unit: 'img/s', better: 'higher', clock: 'wall' });
+  return metrics;
 }
 
-async function main(): Promise<void> {
-  const runs = modelRuns();
-  const matmulSize = positiveInt('matmul', 1024);
-  const esp = await acquireDevice({ adapter: args.get('adapter') });
-  const gpu = new Gpu(esp);
-  const context: Context = { adapter: esp.adapter, runtime: `${esp.adapter.runtime} ${process.version}`, version, date: new Date().toISOString() };
-  console.error(`espgpu ${version}, ${context.runtime}, ${esp.adapter.vendor} ${esp.adapter.description}${esp.adapter.isSoftware ? ' (software)' : ''}`);
-  const results: Result[] = [];
-  for (const run of runs) {
-    const result = await benchModel(gpu, run, context, matmulSize);
-    printResult(result);
-    results.push(result);
-  }
-  printTable(results);
-  console.log(
-    JSON.stringify(
-      {
-        suite: 'train',
-        ...context,
-        timing: 'wall clock per step, each waited for; median of repeats after one warm-up step (pipeline compilation included)',
+export const trainSuite: Suite = {
+  name: 'train',
+  summary: 'training step and inference of the three models, with efficiency against the GEMM rate measured in the same run',
+  async run({ gpu, options, log }) {
+    const results: Result[] = [];
+    for (const run of modelRuns(options)) {
+      const result = await benchModel(gpu, run, options);
+      logResult(result, log);
+      results.push(result);
+    }
+    return {
+      metrics: results.flatMap(metricsOf),
+      details: {
+        timing: 'per step, each waited for; median of repeats after one warm-up step (pipeline compilation included); wall clock, and GPU time of the passes where timestamps exist',
         flops: 'convolutions and linear layers, 2 per multiply-add, forward + backward-data (none for the first layer) + backward-weight (src/nn/flops.ts)',
         results,
       },
-      null,
-      2,
-    ),
-  );
-  gpu.dispose();
-  esp.dispose();
-}
-
-await main();
+    };
+  },
+};

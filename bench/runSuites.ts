@@ -1,0 +1,27 @@
+// Runs suites on one device and gathers a run record (record.ts). Shared by the Node runner
+// and the browser page; each supplies the device, the runtime's name and where log lines go.
+import { version } from '../package.json';
+import type { EspDevice } from '../src/device/device.ts';
+import { Gpu } from '../src/gpu/gpu.ts';
+import { recordedOptions, type SuiteOptions } from './options.ts';
+import { describeEnvironment, RUN_FORMAT, type BenchRun } from './record.ts';
+import type { Suite } from './suites/suite.ts';
+
+export async function runSuites(esp: EspDevice, suites: readonly Suite[], options: SuiteOptions, runtime: string, log: (line: string) => void): Promise<BenchRun> {
+  const environment = describeEnvironment(esp, runtime, version);
+  const adapter = environment.adapter;
+  log(`espgpu ${version}, ${runtime}, ${adapter.vendor} ${adapter.description}${adapter.isSoftware ? ' (software)' : ''}, timing: ${environment.clock}`);
+  const run: BenchRun = { format: RUN_FORMAT, date: new Date().toISOString(), environment, options: { suites: suites.map((s) => s.name), ...recordedOptions(options) }, metrics: [], details: {} };
+  const gpu = new Gpu(esp);
+  try {
+    for (const suite of suites) {
+      log(`\n## ${suite.name}: ${suite.summary}`);
+      const output = await suite.run({ gpu, options, log });
+      run.metrics.push(...output.metrics);
+      run.details[suite.name] = output.details;
+    }
+  } finally {
+    gpu.dispose();
+  }
+  return run;
+}

@@ -1,0 +1,83 @@
+// The benchmark suites run end to end at toy sizes, in process and through the bundled Node
+// runner, so they cannot rot: every figure is finite and positive, kernels are timed on the
+// GPU clock where the adapter has timestamps, and the run record passes the report's check.
+// No speed is asserted here (speed lives in bench/).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSuiteOptions } from '../../bench/options.ts';
+import { checkRun, type BenchRun } from '../../bench/record.ts';
+import { runSuites } from '../../bench/runSuites.ts';
+import { selectSuites } from '../../bench/suites/index.ts';
+import { acquireDevice, type EspDevice } from '../../src/device/device.ts';
+
+const runner = new URL('../../dist/bench/run.js', import.meta.url).pathname;
+const TOY = { batch: '4', repeats: '1', only: 'conv1', matmul: '64', models: 'mnist-cnn', 'inference-batch': '4', images: '16' };
+
+describe('benchmark suites at toy sizes', () => {
+  let esp: EspDevice | undefined;
+  let run: BenchRun;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    esp = await acquireDevice();
+    const options = parseSuiteOptions((name) => TOY[name as keyof typeof TOY]);
+    run = await runSuites(esp, selectSuites([]), options, `node ${process.version}`, (line) => lines.push(line));
+  }, 240_000);
+  afterAll(() => esp?.dispose());
+
+  it('every suite reports finite, positive figures and the run record passes checkRun', () => {
+    expect(checkRun(JSON.parse(JSON.stringify(run)), 'run.json')).toBeTruthy();
+    expect(new Set(run.metrics.map((m) => m.suite))).toEqual(new Set(['kernels', 'augment', 'train', 'epoch']));
+    for (const m of run.metrics) expect(m.value, `${m.suite} ${m.name}`).toBeGreaterThan(0);
+    expect(Object.keys(run.details).sort()).toEqual(['augment', 'epoch', 'kernels', 'train']);
+    expect(run.options).toMatchObject({ batch: 4, repeats: 1, only: 'conv1', models: ['mnist-cnn'] });
+  });
+
+  it('kernels: only the --only matches, on the GPU clock where timestamps exist', () => {
+    const kernels = run.metrics.filter((m) => m.suite === 'kernels');
+    expect(kernels.map((m) => m.name)).toEqual(['conv fwd mnist-cnn conv1 @28px', 'conv bwd-data mnist-cnn conv1 @28px', 'conv bwd-weight mnist-cnn conv1 @28px']);
+    const clock = run.environment.clock === 'gpu-timestamps' ? 'gpu' : 'wall';
+    for (const m of kernels) expect(m.clock).toBe(clock);
+  });
+
+  it('train: images/s agrees with the step time it came from, and ESP is timed in the augment suite', () => {
+    const metric = (name: string) => run.metrics.find((m) => m.name === name)!;
+    const imagesPerSecond = metric('mnist-cnn batch 4 training').value;
+    const stepMs = metric('mnist-cnn batch 4 step').value;
+    expect(imagesPerSecond).toBeCloseTo((4 / stepMs) * 1000, 0);
+    expect(metric('mnist-cnn batch 4 inference').unit).toBe('img/s');
+    expect(metric('esp 28x28x1').unit).toBe('img/s');
+    expect(metric('esp 28x28x1 ÷ MNIST-CNN step').unit).toBe('%');
+    expect(lines.some((l) => l.includes('## train:'))).toBe(true);
+  });
+
+  it('epoch: images/s is the images over the epoch\'s seconds', () => {
+    const name = 'mnist-cnn ESP epoch of 16, batch 4';
+    const rate = run.metrics.find((m) => m.name === name && m.unit === 'img/s')!.value;
+    const seconds = run.metrics.find((m) => m.name === name && m.unit === 's')!.value;
+    expect(rate * seconds).toBeCloseTo(16, 0);
+  });
+});
+
+describe('benchmark options', () => {
+  it('names the option and what was expected', () => {
+    expect(() => parseSuiteOptions((n) => (n === 'batch' ? '0' : undefined))).toThrow('option batch must be a positive integer, got "0"');
+    expect(() => parseSuiteOptions((n) => (n === 'profile' ? 'maybe' : undefined))).toThrow(/option profile is a switch/);
+    expect(() => selectSuites(['kernels', 'gemm'])).toThrow(/unknown suite gemm; expected kernels, augment, train, epoch/);
+  });
+
+  it('the Node runner maps its flags onto the same options and writes the record atomically', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'espgpu-bench-'));
+    const out = join(dir, 'run.json');
+    execFileSync(process.execPath, [runner, 'kernels', '--only', 'conv1 @28px', '--batch', '2', '--repeats', '1', '--matmul', '32', '--out', out], { stdio: 'pipe' });
+    const saved = checkRun(JSON.parse(readFileSync(out, 'utf8')), out);
+    expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv1 @28px', inference: true, profile: false });
+    expect(saved.metrics).toHaveLength(3);
+    const bad = spawnSync(process.execPath, [runner, 'train', '--models', 'vgg'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/bench: option models: unknown vgg; expected names from mnist-cnn, wrn-40-2, resnet18/);
+  }, 120_000);
+});
