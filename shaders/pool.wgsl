@@ -11,24 +11,29 @@
 //   avgPoolBackward: out[i] = (Σ dy[o] over windows containing i) / (kH·kW)
 // Global average pooling is avgPool with the window the whole plane.
 //
+// The geometry is compiled in as consts (one pipeline per pooling shape): the divisions and
+// remainders that locate a pixel then become multiplications, and the window loops unroll,
+// which is most of this kernel's cost on a software adapter. Only the count, which follows
+// the batch, stays a uniform.
+//
 // Bindings: 0 params, 1 out (y or dx), 2 input (x or dy), 3 argmax (max pooling only).
 // Dispatch: grid1d(count, WG); one invocation per output (forward) or input (backward).
 
 struct PoolParams {
   count: u32,
-  inH: u32,
-  inW: u32,
-  outH: u32,
-  outW: u32,
-  kH: u32,
-  kW: u32,
-  sH: u32,
-  sW: u32,
-  pH: u32,
-  pW: u32,
 }
 
 const WG: u32 = 256u;
+const IN_H: u32 = 1u;
+const IN_W: u32 = 1u;
+const OUT_H: u32 = 1u;
+const OUT_W: u32 = 1u;
+const KH: u32 = 1u;
+const KW: u32 = 1u;
+const SH: u32 = 1u;
+const SW: u32 = 1u;
+const PH: u32 = 0u;
+const PW: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -62,17 +67,17 @@ struct WindowReduction {
 
 // In-padded-space coordinates: row oh·sH + kh is input row oh·sH + kh − pH when in range.
 fn reduceWindow(o: u32) -> WindowReduction {
-  let pos = unflatten(o, params.outH, params.outW);
-  let planeBase = pos.x * params.inH * params.inW;
+  let pos = unflatten(o, OUT_H, OUT_W);
+  let planeBase = pos.x * IN_H * IN_W;
   var result = WindowReduction(0.0, 0.0, 0u);
   var found = false;
-  for (var kh = 0u; kh < params.kH; kh++) {
-    let hp = pos.y * params.sH + kh;
-    if (hp < params.pH || hp - params.pH >= params.inH) { continue; }
-    for (var kw = 0u; kw < params.kW; kw++) {
-      let wp = pos.z * params.sW + kw;
-      if (wp < params.pW || wp - params.pW >= params.inW) { continue; }
-      let index = planeBase + (hp - params.pH) * params.inW + (wp - params.pW);
+  for (var kh = 0u; kh < KH; kh++) {
+    let hp = pos.y * SH + kh;
+    if (hp < PH || hp - PH >= IN_H) { continue; }
+    for (var kw = 0u; kw < KW; kw++) {
+      let wp = pos.z * SW + kw;
+      if (wp < PW || wp - PW >= IN_W) { continue; }
+      let index = planeBase + (hp - PH) * IN_W + (wp - PW);
       let v = input[index];
       result.total += v;
       if (!found || v > result.best) {
@@ -98,7 +103,7 @@ fn maxPoolForward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 fn avgPoolForward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let o = flatIndex(gid, groups);
   if (o >= params.count) { return; }
-  out[o] = reduceWindow(o).total / f32(params.kH * params.kW);
+  out[o] = reduceWindow(o).total / f32(KH * KW);
 }
 
 // The windows that cover input i: plane, then half-open output row and column ranges.
@@ -109,11 +114,11 @@ struct CoveringWindows {
 }
 
 fn windowsCovering(i: u32) -> CoveringWindows {
-  let pos = unflatten(i, params.inH, params.inW);
+  let pos = unflatten(i, IN_H, IN_W);
   return CoveringWindows(
     pos.x,
-    coveringWindows(pos.y, params.kH, params.sH, params.pH, params.outH),
-    coveringWindows(pos.z, params.kW, params.sW, params.pW, params.outW),
+    coveringWindows(pos.y, KH, SH, PH, OUT_H),
+    coveringWindows(pos.z, KW, SW, PW, OUT_W),
   );
 }
 
@@ -126,7 +131,7 @@ fn maxPoolBackward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   var total = 0.0;
   for (var oh = w.rows.x; oh < w.rows.y; oh++) {
     for (var ow = w.cols.x; ow < w.cols.y; ow++) {
-      let o = (w.plane * params.outH + oh) * params.outW + ow;
+      let o = (w.plane * OUT_H + oh) * OUT_W + ow;
       if (argmax[o] == i) { total += input[o]; }
     }
   }
@@ -141,8 +146,8 @@ fn avgPoolBackward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   var total = 0.0;
   for (var oh = w.rows.x; oh < w.rows.y; oh++) {
     for (var ow = w.cols.x; ow < w.cols.y; ow++) {
-      total += input[(w.plane * params.outH + oh) * params.outW + ow];
+      total += input[(w.plane * OUT_H + oh) * OUT_W + ow];
     }
   }
-  out[i] = total / f32(params.kH * params.kW);
+  out[i] = total / f32(KH * KW);
 }

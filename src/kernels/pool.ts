@@ -62,8 +62,11 @@ function count(shape: readonly number[]): number {
 async function launch(gpu: Gpu, entryPoint: PoolEntry, g: PoolGeometry, invocations: number, bindings: Tensor[]): Promise<void> {
   const [, , H, W] = g.input;
   const [, , OH, OW] = g.output;
-  const params = packParams(invocations, H, W, OH, OW, ...g.kernel, ...g.stride, ...g.padding);
-  await gpu.dispatch({ files: [file], entryPoint }, bindings, grid1d(gpu, invocations, WG), params);
+  const [KH, KW] = g.kernel;
+  const [SH, SW] = g.stride;
+  const [PH, PW] = g.padding;
+  const consts = { IN_H: H, IN_W: W, OUT_H: OH, OUT_W: OW, KH, KW, SH, SW, PH, PW };
+  await gpu.dispatch({ files: [file], entryPoint, consts }, bindings, grid1d(gpu, invocations, WG), packParams(invocations));
 }
 
 /** An `out` tensor may have any shape with the right number of values. */
