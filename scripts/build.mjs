@@ -31,6 +31,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['bench/run.ts'], outfile: 'dist/bench/run.js' }),
   build({ ...node, entryPoints: ['bench/reportMain.ts'], outfile: 'dist/bench/report.js' }),
+  build({ ...node, entryPoints: ['bench/browserRun.ts'], outfile: 'dist/bench/browserRun.js' }),
   build({ ...node, entryPoints: ['bench/peers/tfjsStep.ts'], outfile: 'dist/bench/tfjsStep.js' }),
   build({ ...node, entryPoints: ['bench/peers/compare.ts'], outfile: 'dist/bench/peersCompare.js' }),
   build({ ...node, entryPoints: ['experiments/study/main.ts'], outfile: 'dist/experiments/study.js' }),

@@ -106,7 +106,9 @@ function readForm(): { suites: Suite[]; options: SuiteOptions } {
 
 // ---- a run ----
 
+/** Also to the console, where bench/browserRun.ts (headless) shows the progress. */
 function logLine(line: string): void {
+  console.log(line);
   log.append(`${line}\n`);
   log.scrollTop = log.scrollHeight;
 }

@@ -86,7 +86,7 @@ class KernelBench {
       gpu.release(...outputs);
     }, gpu);
     const { ms, clock } = bestClock(timing);
-    const result = { name, work, timing, rate: round(work.amount / 1e6 / ms), clock };
+    const result = { name, work, timing, rate: Number((work.amount / 1e6 / ms).toPrecision(3)), clock };
     this.context.log(`${name.padEnd(52)} ${String(result.rate).padStart(8)} ${work.unit}  (${round(ms)} ms ${clock}; wall ${timing.medianMs} ms, warm-up ${timing.warmupMs} ms)`);
     this.results.push(result);
   }
