@@ -1,7 +1,8 @@
 // Batch normalisation of [N, C] and [N, C, H, W] tensors, PyTorch semantics: batch statistics
 // and an in-place running-average update in training, the running statistics in evaluation.
 // Per-channel statistics are one workgroup per channel (deterministic tree sums); the
-// normalisation and the input gradient are element-wise.
+// normalisation and the input gradient are element-wise. Each kernel has a Vec4 twin,
+// taken when a channel's planes hold whole vec4s (H·W % 4 == 0).
 import batchnormWgsl from '../../shaders/batchnorm.wgsl';
 import { packParams, type Binding, type Gpu } from '../gpu/gpu.ts';
 import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
@@ -9,6 +10,8 @@ import { grid1d } from './grid.ts';
 
 const file = { file: 'batchnorm.wgsl', code: batchnormWgsl };
 const WG = 256;
+/** Contiguous values of one row per invocation of the element-wise kernels; RUN_VALUES in batchnorm.wgsl. */
+const RUN_VALUES = 64;
 
 export interface BatchNormOptions {
   /** Weight of the batch statistic in the running averages; 0.1 as in PyTorch. */
@@ -73,11 +76,14 @@ async function launch(
   // The backward kernels read neither.
   { momentum, eps }: Required<BatchNormOptions> = { momentum: 0, eps: 0 },
 ): Promise<void> {
-  const total = layout.channels * perChannelCount(layout);
   const perChannel = entryPoint === 'trainStats' || entryPoint === 'backwardStats';
-  const workgroups = perChannel ? ([layout.channels] as const) : grid1d(gpu, total, WG);
-  const params = packParams(total, layout.batch, layout.channels, layout.inner, { f32: momentum }, { f32: eps });
-  await gpu.dispatch({ files: [file], entryPoint }, bindings, workgroups, params);
+  // A vec4 never straddles two channels when every plane holds whole vec4s.
+  const vec4 = layout.inner % 4 === 0;
+  // The element-wise kernels take one invocation per run of up to RUN_VALUES values of a row.
+  const runs = layout.batch * layout.channels * Math.ceil(layout.inner / RUN_VALUES);
+  const workgroups = perChannel ? ([layout.channels] as const) : grid1d(gpu, runs, WG);
+  const params = packParams(layout.batch, layout.channels, layout.inner, { f32: momentum }, { f32: eps });
+  await gpu.dispatch({ files: [file], entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint }, bindings, workgroups, params);
 }
 
 /**

@@ -7,12 +7,21 @@ import { grid1d } from './grid.ts';
 
 const file = { file: 'eltwise.wgsl', code: eltwiseWgsl };
 const WG = 256;
+/** Items per invocation; PER_INVOCATION in eltwise.wgsl. */
+const PER_INVOCATION = 4;
 
 type EltwiseEntry = 'relu' | 'reluBackward' | 'add' | 'addInPlace';
 
-/** Bindings in shader order: out first, then the inputs. */
+/**
+ * Bindings in shader order: out first, then the inputs. Tensors of a multiple of 4 values
+ * take the Vec4 entry point (bindings start 256-byte aligned, so vec4 reads are aligned).
+ */
 async function launch(gpu: Gpu, entryPoint: EltwiseEntry, out: Tensor, inputs: readonly Tensor[]): Promise<Tensor> {
-  await gpu.dispatch({ files: [file], entryPoint }, [out, ...inputs], grid1d(gpu, out.size, WG), packParams(out.size));
+  const vec4 = out.size % 4 === 0;
+  const items = vec4 ? out.size / 4 : out.size;
+  const invocations = Math.ceil(items / PER_INVOCATION);
+  const source = { files: [file], entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint };
+  await gpu.dispatch(source, [out, ...inputs], grid1d(gpu, invocations, WG), packParams(items, invocations));
   return out;
 }
 

@@ -35,8 +35,10 @@ export async function channelSum(
   const inner = shape.slice(channelAxis + 1).reduce((a, b) => a * b, 1);
   const out = options.out ?? gpu.empty([channels]);
   if (out.size !== channels) throw new Error(`channelSum: out ${formatShape(out.shape)} must hold ${channels} values`);
+  // Rows of inner values read as vec4 when they hold whole vec4s (4-aligned, as bindings are).
+  const entryPoint = inner % 4 === 0 ? 'channelSumVec4' : 'channelSum';
   await gpu.dispatch(
-    { files: [file], entryPoint: 'channelSum' },
+    { files: [file], entryPoint },
     [x, out],
     [channels],
     packParams(outer, channels, inner, options.accumulate ? 1 : 0),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Gpu } from '../../src/gpu/gpu.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward } from '../../src/kernels/batchnorm.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
@@ -75,8 +76,12 @@ describe('batch norm training step', () => {
     [2, 3, 4, 4],
     [3, 5, 7, 5], // odd sizes
     [1, 2, 9, 11], // batch 1: 99 values per channel
-    [4, 3, 17, 19], // 1292 values per channel: several per invocation
+    [4, 3, 17, 19], // 1292 values per channel: several per invocation; rows of 323 cut into 6 runs
     [128, 1, 32, 32], // a WRN-40-2 first-block channel: 131072 values
+    // The Vec4 kernels take H·W % 4 == 0 (above: 4x4, 32x32); these cross their edges.
+    [3, 2, 10, 10], // vec4 rows of 100 values: a full run of 64 and a short one of 36
+    [70, 3, 2, 2], // vec4, more rows per channel (70) than the 64 invocations of the statistics
+    [130, 3], // 1d, the same with scalar rows of one value
   ];
   for (const shape of shapes)
     it(shape.join('x'), async () => {
@@ -142,6 +147,8 @@ describe('batch norm evaluation forward', () => {
     [6, 7],
     [1, 2, 5, 5],
     [3, 4, 7, 9],
+    [2, 3, 4, 4], // vec4
+    [2, 2, 10, 12], // vec4 rows of 120: two runs
   ];
   for (const shape of shapes)
     it(`${shape.join('x')} uses the running statistics and leaves them unchanged`, async () => {
@@ -156,6 +163,40 @@ describe('batch norm evaluation forward', () => {
       expect(runningVar).toEqual(data.runningVar);
       gpu().release(X, p.gamma, p.beta);
     });
+});
+
+describe('flattened 2-D grid', () => {
+  it('covers every run when workgroups spill into y', async () => {
+    // A runtime that believes only 3 workgroups fit per dimension (so at most 3 channels):
+    // 1560 runs of 64 values (vec4) and 780 (scalar) need 7 and 4 workgroups of 256, which
+    // grid1d spreads over (3, 3) and (2, 2); the kernels must skip the invocations past the
+    // last run.
+    const base = gpu();
+    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    try {
+      for (const shape of [[130, 3, 16, 16], [130, 3, 9, 9]]) {
+        const data = layerData(shape, size(shape));
+        const d = ref.batchNormDims(shape);
+        const C = shape[1]!;
+        const [gamma, beta, runningMean, runningVar] = [data.gamma, data.beta, data.runningMean, data.runningVar].map((v) => narrow.upload(v, [C]));
+        const X = narrow.upload(data.x, shape);
+        const DY = narrow.upload(data.dy, shape);
+        const { y, saveMean, saveInvStd } = await batchNormTrainForward(narrow, X, gamma!, beta!, runningMean!, runningVar!);
+        const { dx } = await batchNormBackward(narrow, DY, X, gamma!, saveMean, saveInvStd);
+        const yEval = await batchNormEvalForward(narrow, X, gamma!, beta!, runningMean!, runningVar!);
+        const expected = ref.batchNormTrainForward(data.x, data.gamma, data.beta, data.runningMean, data.runningVar, d);
+        const grads = ref.batchNormBackward(data.dy, data.x, data.gamma, expected.mean, expected.invStd, d);
+        const label = shape.join('x');
+        expectClose(await narrow.read(y), expected.y, FORWARD, `${label} y`);
+        expectClose(await narrow.read(dx), grads.dx, BACKWARD, `${label} dx`);
+        const evalExpected = ref.batchNormEvalForward(data.x, data.gamma, data.beta, expected.runningMean, expected.runningVar, d, 1e-5);
+        expectClose(await narrow.read(yEval), evalExpected, FORWARD, `${label} eval y`);
+      }
+    } finally {
+      await narrow.sync();
+      narrow.dispose();
+    }
+  });
 });
 
 describe('batch norm rejects bad shapes and options', () => {

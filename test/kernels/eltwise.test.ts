@@ -8,6 +8,7 @@ import { addForward, reluBackward as reluBackward64, reluForward } from '../refe
 
 const gpu = useGpu();
 
+// Sizes that are multiples of 4 take the vec4 kernels: [2, 16, 24, 24], [3, 1000], [4, 200].
 const shapes: number[][] = [[1], [7, 5], [1, 3, 7, 5], [2, 16, 24, 24], [3, 1000], [4, 200]];
 const label = (shape: number[]) => shape.join('x');
 
@@ -58,21 +59,24 @@ describe('add', () => {
       gpu().release(A, B, C);
     });
 
-  it('accumulates in place when out is a or b', async () => {
-    const rng = new TestRandom(5);
-    const a = rng.array(300);
-    const b = rng.array(300);
-    const expected = addForward(Float32Array.from(a), Float32Array.from(b));
-    for (const into of ['a', 'b'] as const) {
-      const A = gpu().upload(a, [3, 100]);
-      const B = gpu().upload(b, [3, 100]);
-      const target = into === 'a' ? A : B;
-      const result = await add(gpu(), A, B, target);
-      expect(result).toBe(target);
-      expectClose(await gpu().read(target), expected, FORWARD, `a + b into ${into}`);
-      gpu().release(A, B);
-    }
-  });
+  // [3, 100] takes the vec4 kernels, [3, 101] the f32 ones.
+  for (const shape of [[3, 100], [3, 101]])
+    it(`accumulates in place when out is a or b (${label(shape)})`, async () => {
+      const rng = new TestRandom(5);
+      const n = shape[0]! * shape[1]!;
+      const a = rng.array(n);
+      const b = rng.array(n);
+      const expected = addForward(Float32Array.from(a), Float32Array.from(b));
+      for (const into of ['a', 'b'] as const) {
+        const A = gpu().upload(a, shape);
+        const B = gpu().upload(b, shape);
+        const target = into === 'a' ? A : B;
+        const result = await add(gpu(), A, B, target);
+        expect(result).toBe(target);
+        expectClose(await gpu().read(target), expected, FORWARD, `a + b into ${into}`);
+        gpu().release(A, B);
+      }
+    });
 
   it('rejects mismatched shapes and a fully aliased call', async () => {
     const A = gpu().upload(new Float32Array(6), [2, 3]);
@@ -87,20 +91,28 @@ describe('add', () => {
 
 describe('flattened 2-D grid', () => {
   it('covers every element when workgroups spill into y', async () => {
-    // A runtime that believes only 3 workgroups fit per dimension: 2000 elements need 8
-    // workgroups of 256, so grid1d spreads them over (3, 3) and the kernels must skip the tail.
+    // A runtime that believes only 3 workgroups fit per dimension. 20000 values are 5000
+    // vec4s, 1250 invocations of four: 5 workgroups of 256, spread over (3, 2); 4001 values
+    // take the f32 kernels, 1001 invocations: 4 workgroups over (2, 2). The kernels must
+    // skip the invocations past the end.
     const base = gpu();
     const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
-      const rng = new TestRandom(9);
-      const a = rng.array(2000);
-      const b = rng.array(2000);
-      const A = narrow.upload(a, [2000]);
-      const B = narrow.upload(b, [2000]);
-      const sum = await add(narrow, A, B);
-      const positive = await relu(narrow, A);
-      expectClose(await narrow.read(sum), addForward(Float32Array.from(a), Float32Array.from(b)), FORWARD, 'a + b');
-      expectClose(await narrow.read(positive), reluForward(Float32Array.from(a)), FORWARD, 'relu');
+      for (const n of [20000, 4001]) {
+        const rng = new TestRandom(n);
+        const a = rng.array(n);
+        const b = rng.array(n);
+        const A = narrow.upload(a, [n]);
+        const B = narrow.upload(b, [n]);
+        const sum = await add(narrow, A, B);
+        const positive = await relu(narrow, A);
+        const gradient = await reluBackward(narrow, B, A);
+        expectClose(await narrow.read(sum), addForward(Float32Array.from(a), Float32Array.from(b)), FORWARD, `a + b (${n})`);
+        expectClose(await narrow.read(positive), reluForward(Float32Array.from(a)), FORWARD, `relu (${n})`);
+        expectClose(await narrow.read(gradient), reluBackward64(Float32Array.from(b), Float32Array.from(a)), BACKWARD, `relu backward (${n})`);
+        await add(narrow, A, B, A);
+        expectClose(await narrow.read(A), addForward(Float32Array.from(a), Float32Array.from(b)), FORWARD, `a += b (${n})`);
+      }
     } finally {
       await narrow.sync();
       narrow.dispose();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Gpu } from '../../src/gpu/gpu.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 import {
   avgPool2dBackward,
@@ -7,6 +8,8 @@ import {
   globalAvgPoolForward,
   maxPool2dBackward,
   maxPool2dForward,
+  poolGeometry,
+  windowsTileInput,
   type Pool2dOptions,
 } from '../../src/kernels/pool.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
@@ -42,7 +45,14 @@ const cases: Case[] = [
   { name: '3x3/3 on 3x1x7x5 (floor drops the remainder)', shape: [3, 1, 7, 5], options: { kernel: 3 } },
   { name: '[3,2]/[1,2] pad [1,0] on 1x2x9x6', shape: [1, 2, 9, 6], options: { kernel: [3, 2], stride: [1, 2], padding: [1, 0] } },
   { name: '1x1 on 1x1x1x1', shape: [1, 1, 1, 1], options: { kernel: 1 } },
+  { name: '[3,2] tiling on 3x7x9x6 (189 outputs, not a multiple of 4)', shape: [3, 7, 9, 6], options: { kernel: [3, 2] } },
+  { name: '2x2/2 on 4x8x20x20 (several workgroups)', shape: [4, 8, 20, 20], options: { kernel: 2 } },
+  { name: '3x3/1 on 2x4x20x20 (overlapping, several workgroups)', shape: [2, 4, 20, 20], options: { kernel: 3, stride: 1 } },
 ];
+
+/** The cases whose windows tile the input exactly, and so take maxPoolBackwardTiled. */
+const tiledCases = new Set(['MNIST pool 1', 'MNIST pool 2', '1x1 on', '[3,2] tiling', '2x2/2 on 4x8']);
+const isTiledCase = (c: Case) => [...tiledCases].some((prefix) => c.name.startsWith(prefix));
 
 function dimsOf(c: Case): ref.PoolDims {
   return ref.poolDims(c.shape, c.options.kernel, c.options.stride, c.options.padding);
@@ -55,6 +65,11 @@ async function readAndRelease(...tensors: Tensor[]): Promise<Float32Array[]> {
 }
 
 describe('maxPool2d', () => {
+  it('takes the tiled backward exactly when stride = kernel, no padding and no remainder', () => {
+    for (const c of cases) expect(windowsTileInput(poolGeometry('test', c.shape, c.options)), c.name).toBe(isTiledCase(c));
+    expect(windowsTileInput(poolGeometry('test', [1, 1, 8, 8], { kernel: 2, stride: 2, padding: 1 }))).toBe(false);
+  });
+
   for (const c of cases)
     it(c.name, async () => {
       const d = dimsOf(c);
@@ -139,6 +154,46 @@ describe('globalAvgPool', () => {
       expectClose(dx!, ref.globalAvgPoolBackward(dy, N, C, H, W), BACKWARD, 'dx');
       gpu().release(X, DY);
     });
+});
+
+describe('flattened 2-D grid', () => {
+  it('covers every item when workgroups spill into y', async () => {
+    // A runtime that believes only 3 workgroups fit per dimension. Each dispatch below needs
+    // 4 workgroups of 256 invocations, which grid1d spreads over (2, 2), and the kernels
+    // must skip the invocations past the end: 4096 outputs (tiled) and 4096 inputs (the
+    // gathers) at 4 per invocation, 900 outputs of 3x3 windows at 1 per invocation.
+    const base = gpu();
+    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    try {
+      for (const c of [
+        { name: 'tiled', shape: [2, 8, 32, 32], options: { kernel: 2 } },
+        { name: 'overlapping', shape: [1, 4, 32, 32], options: { kernel: 3, stride: 2 } },
+      ] as Case[]) {
+        const d = dimsOf(c);
+        const rng = new TestRandom(size(c.shape));
+        const x = distinctF32(rng, size(c.shape));
+        const expected = ref.maxPoolForward(x, d);
+        const dy = Float32Array.from(rng.array(expected.y.length));
+        const X = narrow.upload(x, c.shape);
+        const { y: Y, argmax } = await maxPool2dForward(narrow, X, c.options);
+        const DY = narrow.upload(dy, Y.shape);
+        const DX = await maxPool2dBackward(narrow, DY, argmax, c.shape, c.options);
+        expect(Array.from(await narrow.readU32(argmax)), `${c.name} argmax`).toEqual(Array.from(expected.argmax));
+        expectClose(await narrow.read(Y), expected.y, FORWARD, `${c.name} y`);
+        expectClose(await narrow.read(DX), ref.maxPoolBackward(dy, expected.argmax, d), BACKWARD, `${c.name} dx`);
+        if (c.name === 'overlapping') {
+          // (The tiled case has too many inputs for 9 workgroups.)
+          const AVG = await avgPool2dForward(narrow, X, c.options);
+          const DXAVG = await avgPool2dBackward(narrow, DY, c.shape, c.options);
+          expectClose(await narrow.read(AVG), ref.avgPoolForward(x, d), FORWARD, `${c.name} avg y`);
+          expectClose(await narrow.read(DXAVG), ref.avgPoolBackward(dy, d), BACKWARD, `${c.name} avg dx`);
+        }
+      }
+    } finally {
+      await narrow.sync();
+      narrow.dispose();
+    }
+  });
 });
 
 describe('pooling rejects bad shapes and options', () => {
