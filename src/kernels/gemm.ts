@@ -6,7 +6,7 @@ import gemmCore from '../../shaders/gemm.wgsl';
 import type { Binding, Gpu } from '../gpu/gpu.ts';
 import type { ShaderFile } from '../gpu/pipelineCache.ts';
 import type { Specialization } from '../gpu/specialize.ts';
-import { gemmConfig } from './gemmConfig.ts';
+import { gemmConfig, type GemmConfig } from './gemmConfig.ts';
 
 export interface GemmLaunch {
   op: ShaderFile;
@@ -27,6 +27,18 @@ export interface SplitK {
   kPerSplit: number;
 }
 
+/**
+ * The adapter's tile, with its per-invocation block cut down to the product when the product
+ * is narrower than the tile (a 3×3 first layer's weight gradient has N = 9 against a tile 64
+ * wide): the padding lanes would otherwise do most of the work on clamped, discarded indices.
+ * Powers of two keep the number of pipelines small.
+ */
+export function fittedGemmConfig(gpu: Gpu, M: number, N: number): GemmConfig {
+  const c = gemmConfig(gpu);
+  const fit = (size: number, lanes: number, block: number) => Math.min(block, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(size / lanes)))));
+  return { ...c, TM: fit(M, c.WG_M, c.TM), TN: fit(N, c.WG_N, c.TN) };
+}
+
 const MIN_K_PER_SPLIT = 256;
 const TARGET_WORKGROUPS = 64;
 
@@ -38,7 +50,7 @@ const TARGET_WORKGROUPS = 64;
 export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?: number): SplitK {
   // An empty sum (a stride phase no tap reaches) is one split that stores zeros.
   if (K === 0) return { splits: 1, kPerSplit: 0 };
-  const c = gemmConfig(gpu);
+  const c = fittedGemmConfig(gpu, M, N);
   let wanted = requested;
   if (wanted === undefined) {
     const tiles = Math.ceil(M / (c.WG_M * c.TM)) * Math.ceil(N / (c.WG_N * c.TN));
@@ -50,7 +62,7 @@ export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?
 }
 
 export async function launchGemm(gpu: Gpu, launch: GemmLaunch): Promise<void> {
-  const c = gemmConfig(gpu);
+  const c = fittedGemmConfig(gpu, launch.M, launch.N);
   const { splits, kPerSplit } = launch.split ?? { splits: 1, kPerSplit: launch.K };
   await gpu.dispatch(
     {

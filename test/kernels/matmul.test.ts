@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { fittedGemmConfig } from '../../src/kernels/gemm.ts';
+import { gemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -59,5 +61,22 @@ describe('matmul', () => {
     const A = gpu().upload(new Float32Array(6), [2, 3]);
     const B = gpu().upload(new Float32Array(8), [4, 2]);
     await expect(matmul(gpu(), A, B)).rejects.toThrow(/inner sizes differ.*\[2, 3\].*\[4, 2\]/);
+  });
+});
+
+describe('fittedGemmConfig', () => {
+  it('cuts the per-invocation block to a narrow product and leaves wide ones alone', () => {
+    const saved = gemmConfig(gpu());
+    const tile = { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM: 16, TN: 8, TK: 8 } as const;
+    setGemmConfig(gpu(), tile);
+    try {
+      expect(fittedGemmConfig(gpu(), 4096, 4096)).toEqual(tile);
+      // A first conv layer's weight gradient (N = 9) and input gradient (M = 1).
+      expect(fittedGemmConfig(gpu(), 32, 9)).toEqual({ ...tile, TN: 2 });
+      expect(fittedGemmConfig(gpu(), 1, 86528)).toEqual({ ...tile, TM: 1 });
+      expect(fittedGemmConfig(gpu(), 5, 17)).toEqual({ ...tile, TM: 8, TN: 4 });
+    } finally {
+      setGemmConfig(gpu(), saved);
+    }
   });
 });
