@@ -2,37 +2,17 @@
 // served by `node scripts/serve.mjs`: a short run of the kernels and training suites from URL
 // parameters gives a run record that bench/record.ts accepts, with the browser's figures, and a
 // bad option in the URL stops the page with the error the Node runner gives for it.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSuiteOptions } from '../../bench/options.ts';
 import { checkRun, type BenchRun } from '../../bench/record.ts';
-import { artifactPath, launchChromium, startDemoServer, waitForState, watchErrors, type DemoServer } from './playwright.ts';
+import { artifactPath, waitForState } from './playwright.ts';
+import { useServedPages } from './servedPages.ts';
 
 // The smallest run that still touches both suites: one conv shape, an MNIST CNN step of batch 8.
 const SHORT_RUN = 'bench.html?suites=kernels,train&batch=8&repeats=1&only=conv1&models=mnist-cnn&matmul=128&inference-batch=16&autostart=1';
 
 describe('benchmark page in Chromium', () => {
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    const [started, launched] = await Promise.allSettled([startDemoServer(), launchChromium()]);
-    // Keep whichever started, so afterAll stops it when the other failed.
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const result of [launched, started]) if (result.status === 'rejected') throw result.reason;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser!.newPage({ viewport: { width: 1100, height: 820 } });
-    const errors = watchErrors(page);
-    await page.goto(new URL(path, server!.url).href);
-    return { page, errors };
-  }
+  const { open } = useServedPages();
 
   it('runs the kernels and training suites from URL options and gives a run record', async () => {
     const started = performance.now();

@@ -4,39 +4,19 @@
 // the Fashion-MNIST page runs from data to corruption table. One file, so the pages are built
 // and Chromium is launched once. SwiftShader is slow: sizes are the smallest that still test.
 import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AugmentationOptions } from '../../src/augment/pipeline.ts';
 import { startTrainerWorker } from '../../src/worker/client.ts';
 import type { AugmentedSamples, AugmentRequest } from '../../src/worker/trainerApi.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { TestRandom } from '../helpers/random.ts';
-import { artifactPath, launchChromium, startDemoServer, waitForState, watchErrors, type DemoServer } from './playwright.ts';
+import { artifactPath, waitForState } from './playwright.ts';
+import { useServedPages } from './servedPages.ts';
 
 const nodeWorker = new URL('../../dist/node/worker.js', import.meta.url);
 
 describe('demo pages in Chromium', () => {
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    const [started, launched] = await Promise.allSettled([startDemoServer(), launchChromium()]);
-    // Keep whichever started, so afterAll stops it when the other failed.
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const result of [launched, started]) if (result.status === 'rejected') throw result.reason;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser!.newPage({ viewport: { width: 1100, height: 820 } });
-    const errors = watchErrors(page);
-    await page.goto(new URL(path, server!.url).href);
-    return { page, errors };
-  }
+  const { open } = useServedPages();
 
   it('spiral: a WebGPU adapter in the workers; L2 noise and ESP reach > 90% in 200 steps', async () => {
     const { page, errors } = await open('spiral.html?steps=200&autostart=1');
