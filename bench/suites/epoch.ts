@@ -10,21 +10,15 @@ import { Classifier } from '../../src/train/classifier.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import type { Metric } from '../record.ts';
 import { round } from '../timing.ts';
+import { randomInts } from './randomInts.ts';
 import type { Suite } from './suite.ts';
 
 const ESP = { method: 'esp', esp: { epsilon: 1.5, gamma: 10 } } as const;
 
-/** `count` images of pseudo-random bytes and labels (xorshift32): the same set every run. */
+/** `count` images of pseudo-random bytes and labels: the same set every run. */
 function syntheticSet(count: number, seed: number): ImageDataset {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-  const images = Uint8Array.from({ length: count * 784 }, () => next() & 255);
-  const labels = Uint8Array.from({ length: count }, () => next() % 10);
+  const images = Uint8Array.from(randomInts(count * 784, 256, seed));
+  const labels = Uint8Array.from(randomInts(count, 10, seed + 1000));
   return { shape: [count, 1, 28, 28], images, labels, classes: 10 };
 }
 

@@ -20,6 +20,7 @@ import { Classifier } from '../../src/train/classifier.ts';
 import type { SuiteOptions } from '../options.ts';
 import type { Metric } from '../record.ts';
 import { median, round, timed, type Timing } from '../timing.ts';
+import { randomInts } from './randomInts.ts';
 import type { Suite } from './suite.ts';
 
 interface ModelRun {
@@ -47,17 +48,6 @@ async function timedWithCompilation(gpu: Gpu, repeats: number, run: () => Promis
   const [compileMs, pipelines] = [gpu.pipelines.compileMs, gpu.pipelines.size];
   const timing = await timed(repeats, run, gpu);
   return { ...timing, compileMs: round(gpu.pipelines.compileMs - compileMs), pipelinesCompiled: gpu.pipelines.size - pipelines };
-}
-
-/** Deterministic pseudo-random values (xorshift32), so every run sees the same batch. */
-function randomInts(count: number, below: number, seed: number): Uint32Array {
-  let s = seed >>> 0 || 1;
-  return Uint32Array.from({ length: count }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % below;
-  });
 }
 
 /** A fixed random batch, normalised and one-hot on the GPU by the pipeline without augmentation. */
