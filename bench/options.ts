@@ -1,6 +1,7 @@
 // The benchmark suites' options, declared once: the Node runner turns them into command-line
 // flags (`--inference-batch 512`), the browser page reads them from its URL
 // (`?inference-batch=512`), and both parse the text here, so a bad value gets the same error.
+import { CONV_ALGORITHMS, type ConvAlgorithm } from '../src/kernels/conv2d.ts';
 import { MODELS } from '../src/nn/models/index.ts';
 
 export interface SuiteOptions {
@@ -26,6 +27,8 @@ export interface SuiteOptions {
   wrn: boolean;
   /** Training images of the epoch suite. */
   images: number;
+  /** How every suite runs stride-1 3×3 convolutions (the library's default when undefined). */
+  conv?: ConvAlgorithm;
 }
 
 export interface OptionSpec {
@@ -46,6 +49,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'inference', kind: 'negatable', help: 'measure inference in the training suite (default on; --no-inference skips it)' },
   { name: 'profile', kind: 'flag', help: 'time every layer of the training step apart' },
   { name: 'images', kind: 'int', help: 'training images of the epoch suite (default 2048; a quarter as many are evaluated)' },
+  { name: 'conv', kind: 'text', help: `how stride-1 3×3 convolutions run in every suite: ${CONV_ALGORITHMS.join(' or ')} (default winograd)` },
   { name: 'wrn', kind: 'flag', help: 'augmentation suite: also time a WRN-40-2 step (tens of seconds on a software adapter)' },
 ];
 
@@ -72,7 +76,10 @@ export function parseSuiteOptions(lookup: (name: string) => string | undefined):
   // Checked here, not when the training suite reaches them minutes later.
   const unknown = models?.filter((m) => !(m in MODELS)) ?? [];
   if (unknown.length) throw new Error(`option models: unknown ${unknown.join(', ')}; expected names from ${Object.keys(MODELS).join(', ')}`);
+  const conv = lookup('conv');
+  if (conv !== undefined && !CONV_ALGORITHMS.includes(conv as ConvAlgorithm)) throw new Error(`option conv: expected ${CONV_ALGORITHMS.join(' or ')}, got "${conv}"`);
   return {
+    conv: conv as ConvAlgorithm | undefined,
     batch: int('batch'),
     repeats: int('repeats'),
     only: lookup('only') || undefined,

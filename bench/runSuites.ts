@@ -3,6 +3,7 @@
 import { version } from '../package.json';
 import type { EspDevice } from '../src/device/device.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
+import { setConvAlgorithm } from '../src/kernels/conv2d.ts';
 import { recordedOptions, type SuiteOptions } from './options.ts';
 import { describeEnvironment, RUN_FORMAT, type BenchRun } from './record.ts';
 import type { Suite } from './suites/suite.ts';
@@ -13,6 +14,7 @@ export async function runSuites(esp: EspDevice, suites: readonly Suite[], option
   log(`espgpu ${version}, ${runtime}, ${adapter.vendor} ${adapter.description}${adapter.isSoftware ? ' (software)' : ''}, timing: ${environment.clock}`);
   const run: BenchRun = { format: RUN_FORMAT, date: new Date().toISOString(), environment, options: { suites: suites.map((s) => s.name), ...recordedOptions(options) }, metrics: [], details: {} };
   const gpu = new Gpu(esp);
+  if (options.conv) setConvAlgorithm(gpu, options.conv);
   try {
     for (const suite of suites) {
       log(`\n## ${suite.name}: ${suite.summary}`);

@@ -7,9 +7,11 @@
 //   fn loadB(k: u32, n: u32) -> f32        called only with k < K, n < N
 //   fn storeC(m: u32, n: u32, split: u32, v: f32)   called only with m < M, n < N
 // so all layout knowledge (transposes, im2col addressing, bias, split-K partials) lives
-// in the op file and the loops here stay one implementation.
+// in the op file and the loops here stay one implementation. A batch of independent
+// products shares one dispatch: z = batch · splits + split, and the loaders of a batched
+// op read the product's index from `gemmBatch` (always 0 for an unbatched launch).
 //
-// Dispatch: (ceil(N / (WG_N*TN)), ceil(M / (WG_M*TM)), splits). Each invocation owns a
+// Dispatch: (ceil(N / (WG_N*TN)), ceil(M / (WG_M*TM)), batches · splits). Each invocation owns a
 // TM x TN block of outputs, strided by the workgroup size so neighbouring invocations
 // touch neighbouring addresses (coalesced on GPUs, vectorised across lanes on lavapipe).
 //
@@ -31,6 +33,18 @@ const THREADS: u32 = WG_M * WG_N;
 var<workgroup> tileA: array<f32, TK * BM>; // [k][m]
 var<workgroup> tileB: array<f32, TK * BN>; // [k][n]
 
+var<private> gemmBatch: u32;
+
+/** Splits z into gemmBatch and the split it returns. */
+fn splitOf(z: u32, shape: vec4<u32>) -> u32 {
+  // K = 0 (an empty sum) is one split with kPerSplit = 0.
+  let splits = max(select(1u, (shape.z + shape.w - 1u) / max(shape.w, 1u), shape.w > 0u), 1u);
+  gemmBatch = z / splits;
+  // Not z − gemmBatch·splits: a read of the private variable would make the split, and
+  // with it gemmTiled's barriers, non-uniform to WGSL's uniformity analysis.
+  return z % splits;
+}
+
 fn kRange(split: u32, shape: vec4<u32>) -> vec2<u32> {
   let start = split * shape.w;
   return vec2<u32>(start, min(shape.z, start + shape.w));
@@ -50,7 +64,8 @@ fn storeBlock(acc: ptr<function, array<f32, TM * TN>>, m0: u32, n0: u32, split: 
 @compute @workgroup_size(WG_N, WG_M)
 fn gemmTiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let shape = gemmShape();
-  let ks = kRange(wid.z, shape);
+  let split = splitOf(wid.z, shape);
+  let ks = kRange(split, shape);
   let mBase = wid.y * BM;
   let nBase = wid.x * BN;
   let tid = lid.y * WG_N + lid.x;
@@ -82,13 +97,14 @@ fn gemmTiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     }
     workgroupBarrier();
   }
-  storeBlock(&acc, mBase + lid.y, nBase + lid.x, wid.z, shape);
+  storeBlock(&acc, mBase + lid.y, nBase + lid.x, split, shape);
 }
 
 @compute @workgroup_size(WG_N, WG_M)
 fn gemmRegisters(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let shape = gemmShape();
-  let ks = kRange(wid.z, shape);
+  let split = splitOf(wid.z, shape);
+  let ks = kRange(split, shape);
   let m0 = wid.y * BM + lid.y;
   let n0 = wid.x * BN + lid.x;
   // Rows and columns past the edge read a clamped (valid) index instead of branching in
@@ -107,5 +123,5 @@ fn gemmRegisters(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgrou
       for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]); }
     }
   }
-  storeBlock(&acc, m0, n0, wid.z, shape);
+  storeBlock(&acc, m0, n0, split, shape);
 }

@@ -1,8 +1,10 @@
 // Matmul operand access for the GEMM core (gemm.wgsl is appended after this file).
 //   C[M, N] = op(A) · op(B) (+ bias), op = identity or transpose, row-major storage.
 // Linear layers use it three ways: Y = X·Wᵀ + b, dX = dY·W, dW = dYᵀ·X.
-// With split-K each split writes its partial product to C[split][M][N]; a reduction
-// (reduce.wgsl) sums them in a fixed order, so results are deterministic.
+// Batched: A, B and C hold `batches` matrices back to back, product gemmBatch of the GEMM
+// core reads and writes matrix gemmBatch of each (Winograd convolutions run 36 at once).
+// With split-K each split writes its partial products to C[split][batch][M][N]; a
+// reduction (reduce.wgsl) sums them in a fixed order, so results are deterministic.
 //
 // Bindings: 0 params, 1 A, 2 B, 3 bias (ignored unless BIAS != 0), 4 C.
 
@@ -11,6 +13,7 @@ struct MatmulParams {
   N: u32,
   K: u32,
   kPerSplit: u32,
+  batches: u32,
 }
 
 const TRANS_A: bool = false;
@@ -29,17 +32,19 @@ fn gemmShape() -> vec4<u32> {
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return matA[k * params.M + m]; }
-  return matA[m * params.K + k];
+  let matrix = gemmBatch * params.M * params.K;
+  if (TRANS_A) { return matA[matrix + k * params.M + m]; }
+  return matA[matrix + m * params.K + k];
 }
 
 fn loadB(k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return matB[n * params.K + k]; }
-  return matB[k * params.N + n];
+  let matrix = gemmBatch * params.K * params.N;
+  if (TRANS_B) { return matB[matrix + n * params.K + k]; }
+  return matB[matrix + k * params.N + n];
 }
 
 fn storeC(m: u32, n: u32, split: u32, v: f32) {
   var r = v;
   if (BIAS == 1u) { r += bias[n]; }
-  matC[(split * params.M + m) * params.N + n] = r;
+  matC[((split * params.batches + gemmBatch) * params.M + m) * params.N + n] = r;
 }

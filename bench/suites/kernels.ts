@@ -8,12 +8,21 @@ import yardstickWgsl from '../../shaders/matmul_yardstick.wgsl';
 import { packParams, type Gpu } from '../../src/gpu/gpu.ts';
 import type { Tensor } from '../../src/gpu/tensor.ts';
 import { batchNormBackward, batchNormTrainForward } from '../../src/kernels/batchnorm.ts';
-import { conv2dBackwardData, conv2dBackwardWeight, conv2dForward, conv2dOutputShape } from '../../src/kernels/conv2d.ts';
+import {
+  conv2dBackwardData,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dOutputShape,
+  convAlgorithm,
+  setConvAlgorithm,
+  type ConvAlgorithm,
+} from '../../src/kernels/conv2d.ts';
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
+import { winogradApplies } from '../../src/kernels/winograd.ts';
 import type { Metric } from '../record.ts';
 import { bestClock, round, timed, type Timing } from '../timing.ts';
 import type { Suite, SuiteContext } from './suite.ts';
@@ -122,19 +131,33 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
   gpu.release(a, b);
 }
 
+/**
+ * The three passes of one layer shape; stride-1 3×3 layers by both algorithms, named apart,
+ * so a run shows what Winograd gains per layer. Rates count the direct method's FLOPs.
+ */
 async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvShape): Promise<void> {
   const xShape = [batch, s.inC, s.size, s.size];
   const wShape = [s.outC, s.inC, s.kernel, s.kernel];
   const geometry = { stride: s.stride, padding: s.padding };
   const yShape = conv2dOutputShape(xShape, wShape, geometry);
   const flop = flops(2 * yShape.reduce((a, b) => a * b, 1) * s.inC * s.kernel * s.kernel);
-  const name = `${s.model} ${s.layer} @${s.size}px`;
   const x = pseudoRandom(gpu, xShape);
   const w = pseudoRandom(gpu, wShape);
   const dy = pseudoRandom(gpu, yShape);
-  await bench.time(`conv fwd ${name}`, flop, async () => [await conv2dForward(gpu, x, w, undefined, geometry)]);
-  await bench.time(`conv bwd-data ${name}`, flop, async () => [await conv2dBackwardData(gpu, dy, w, xShape, geometry)]);
-  await bench.time(`conv bwd-weight ${name}`, flop, async () => [await conv2dBackwardWeight(gpu, x, dy, wShape, geometry)]);
+  const both = winogradApplies({ Ci: s.inC, Co: s.outC, KH: s.kernel, KW: s.kernel, SH: s.stride, SW: s.stride, PH: s.padding, PW: s.padding });
+  const algorithms: ConvAlgorithm[] = both ? ['implicitGemm', 'winograd'] : ['implicitGemm'];
+  const current = convAlgorithm(gpu);
+  try {
+    for (const algorithm of algorithms) {
+      setConvAlgorithm(gpu, algorithm);
+      const name = `${s.model} ${s.layer} @${s.size}px${both ? ` ${algorithm}` : ''}`;
+      await bench.time(`conv fwd ${name}`, flop, async () => [await conv2dForward(gpu, x, w, undefined, geometry)]);
+      await bench.time(`conv bwd-data ${name}`, flop, async () => [await conv2dBackwardData(gpu, dy, w, xShape, geometry)]);
+      await bench.time(`conv bwd-weight ${name}`, flop, async () => [await conv2dBackwardWeight(gpu, x, dy, wShape, geometry)]);
+    }
+  } finally {
+    setConvAlgorithm(gpu, current);
+  }
   gpu.release(x, w, dy);
 }
 

@@ -7,13 +7,8 @@ import { BufferPool } from './bufferPool.ts';
 import { PassTimer, type PassTime } from './passTimer.ts';
 import { PipelineCache, kernelName, type KernelSource } from './pipelineCache.ts';
 import { Tensor, formatShape, shapeSize, type DType } from './tensor.ts';
+import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE, UNIFORM } from './usage.ts';
 
-const STORAGE = 0x80; // GPUBufferUsage.STORAGE
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const MAP_READ = 0x01;
-const UNIFORM = 0x40;
-const MAP_MODE_READ = 0x01;
 
 export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
 

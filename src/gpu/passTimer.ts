@@ -3,11 +3,7 @@
 // those spans. Wall time also counts the CPU recording commands and the wait for the result,
 // which on a shared machine is mostly noise; the sum of pass spans is what the kernels cost.
 // Copies run outside compute passes and are not counted.
-const QUERY_RESOLVE = 0x200; // GPUBufferUsage.QUERY_RESOLVE
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const MAP_READ = 0x01;
-const MAP_MODE_READ = 0x01;
+import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, QUERY_RESOLVE } from './usage.ts';
 
 /** WebGPU's maximum queries per set: 2048 timed passes per measurement. */
 const QUERY_CAPACITY = 4096;

@@ -12,6 +12,7 @@ import { formatShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
 import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
+import { winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward } from './winograd.ts';
 
 const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
 
@@ -65,6 +66,25 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
   }
   return { B, Ci, H, W, Co, KH, KW, OH, OW, SH, SW, PH, PW };
 }
+
+/**
+ * How stride-1 3×3 convolutions run: Winograd F(4×4, 3×3) (winograd.ts) or the implicit
+ * GEMM that every other shape uses.
+ */
+export const CONV_ALGORITHMS = ['winograd', 'implicitGemm'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+
+const algorithms = new WeakMap<Gpu, ConvAlgorithm>();
+
+export function convAlgorithm(gpu: Gpu): ConvAlgorithm {
+  return algorithms.get(gpu) ?? 'winograd';
+}
+
+export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
+  algorithms.set(gpu, algorithm);
+}
+
+const useWinograd = (gpu: Gpu, d: ConvDims) => convAlgorithm(gpu) === 'winograd' && winogradApplies(d);
 
 const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
 const weightShapeOf = (d: ConvDims) => [d.Co, d.Ci, d.KH, d.KW];
@@ -166,7 +186,8 @@ export async function conv2dForward(
     throw new Error(`${name}: out must hold f32 ${formatShape(shape)}, got ${out.dtype} ${formatShape(out.shape)}`);
   }
   const y = out ?? gpu.empty(shape);
-  await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
+  if (useWinograd(gpu, d)) await winogradForward(gpu, x, w, bias, d, y);
+  else await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
   return y;
 }
 
@@ -183,8 +204,9 @@ export async function conv2dBackwardData(
   checkTensor(name, 'w', w, weightShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dx = gpu.empty(inputShapeOf(d));
+  if (useWinograd(gpu, d)) await winogradBackwardData(gpu, dy, w, d, dx);
   // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
-  for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
+  else for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
   return dx;
 }
 
@@ -201,7 +223,8 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'x', x, inputShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
-  await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
+  if (useWinograd(gpu, d)) await winogradBackwardWeight(gpu, x, dy, d, dw);
+  else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;
 }
 

@@ -20,6 +20,8 @@ export interface GemmLaunch {
   bindings: readonly Binding[];
   /** From planSplitK; 1 when omitted. */
   split?: SplitK;
+  /** Independent products in one dispatch (the op's loaders read gemmBatch); 1 when omitted. */
+  batches?: number;
 }
 
 export interface SplitK {
@@ -43,17 +45,17 @@ const MIN_K_PER_SPLIT = 256;
 const TARGET_WORKGROUPS = 64;
 
 /**
- * How to cut K: enough workgroups to fill the device, each split still long. The plan
+ * How to cut K: enough workgroups (over all `batches` products) to fill the device, each split still long. The plan
  * depends only on the shape and the tile config, so a given device always sums in the
  * same order. `requested` forces a number of splits (tests use it).
  */
-export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?: number): SplitK {
+export function planSplitK(gpu: Gpu, M: number, N: number, K: number, requested?: number, batches = 1): SplitK {
   // An empty sum (a stride phase no tap reaches) is one split that stores zeros.
   if (K === 0) return { splits: 1, kPerSplit: 0 };
   const c = fittedGemmConfig(gpu, M, N);
   let wanted = requested;
   if (wanted === undefined) {
-    const tiles = Math.ceil(M / (c.WG_M * c.TM)) * Math.ceil(N / (c.WG_N * c.TN));
+    const tiles = batches * Math.ceil(M / (c.WG_M * c.TM)) * Math.ceil(N / (c.WG_N * c.TN));
     wanted = tiles >= TARGET_WORKGROUPS ? 1 : Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(K / MIN_K_PER_SPLIT));
   }
   wanted = Math.max(1, Math.min(wanted, Math.ceil(K / c.TK)));
@@ -71,7 +73,7 @@ export async function launchGemm(gpu: Gpu, launch: GemmLaunch): Promise<void> {
       consts: { ...launch.consts, WG_M: c.WG_M, WG_N: c.WG_N, TM: c.TM, TN: c.TN, TK: c.TK },
     },
     launch.bindings,
-    [Math.ceil(launch.N / (c.WG_N * c.TN)), Math.ceil(launch.M / (c.WG_M * c.TM)), splits],
+    [Math.ceil(launch.N / (c.WG_N * c.TN)), Math.ceil(launch.M / (c.WG_M * c.TM)), (launch.batches ?? 1) * splits],
     launch.params(kPerSplit),
   );
 }

@@ -6,10 +6,13 @@ import {
   conv2dBackwardWeight,
   conv2dForward,
   conv2dOutputShape,
+  convAlgorithm,
+  setConvAlgorithm,
   type Conv2dGeometry,
 } from '../../src/kernels/conv2d.ts';
 import { planSplitK } from '../../src/kernels/gemm.ts';
 import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
+import { winogradApplies } from '../../src/kernels/winograd.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { TestRandom } from '../helpers/random.ts';
@@ -38,6 +41,9 @@ const cases: Case[] = [
   { name: 'MNIST CNN conv1: 1 → 32, 3x3 on 28x28, batch 2', input: [2, 1, 28, 28], weight: [32, 1, 3, 3], geometry: {} },
   { name: '64 → 8 channels on 3x3 pad 1 (long K: the unbiased forward gets split-K)', input: [1, 64, 3, 3], weight: [8, 64, 3, 3], geometry: { padding: 1 } },
   { name: '40 → 36 channels, 3x3 pad 1 on 6x6 (several GEMM tiles in M and N)', input: [2, 40, 6, 6], weight: [36, 40, 3, 3], geometry: { padding: 1 } },
+  { name: '3x3 pad 2 (backward-data without padding)', input: [2, 4, 6, 5], weight: [5, 4, 3, 3], geometry: { padding: 2 } },
+  { name: '3x3 pad 1, 4 → 4 channels on 8x8 (whole Winograd tiles)', input: [2, 4, 8, 8], weight: [4, 4, 3, 3], geometry: { padding: 1 } },
+  { name: '3x3 padding [1, 0] on 11x9, batch 3 (partial Winograd tiles on both axes)', input: [3, 8, 11, 9], weight: [6, 8, 3, 3], geometry: { padding: [1, 0] } },
 ];
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -122,7 +128,22 @@ function allCases(): void {
   });
 }
 
-describe('conv2d (default GEMM config)', allCases);
+describe('conv2d (defaults: Winograd for stride-1 3x3, default GEMM config)', () => {
+  allCases();
+
+  it('the defaults run stride-1 3x3 cases between 4 or more channels by Winograd', () => {
+    expect(convAlgorithm(gpu())).toBe('winograd');
+    const winograd = cases.filter((c) => winogradApplies(dimsOf(c))).map((c) => c.name);
+    expect(winograd).toHaveLength(5);
+    expect(winograd.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(false);
+  });
+});
+
+describe('conv2d by implicit GEMM only', () => {
+  beforeAll(() => setConvAlgorithm(gpu(), 'implicitGemm'));
+  afterAll(() => setConvAlgorithm(gpu(), 'winograd'));
+  allCases();
+});
 
 describe('conv2d on the tiled GEMM variant', () => {
   beforeAll(() => setGemmConfig(gpu(), { variant: 'gemmTiled', WG_M: 8, WG_N: 8, TM: 4, TN: 4, TK: 8 }));

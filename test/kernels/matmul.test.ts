@@ -57,6 +57,35 @@ describe('matmul', () => {
     }
   });
 
+  it('multiplies a batch of matrices, each with its own operands, with and without split-K', async () => {
+    const rng = new TestRandom(5);
+    const [batches, M, K, N] = [5, 7, 600, 9];
+    const a = rng.array(batches * M * K);
+    const b = rng.array(batches * N * K);
+    const A = gpu().upload(a, [batches, M, K]);
+    const B = gpu().upload(b, [batches, N, K]);
+    const expected = new Float64Array(batches * M * N);
+    for (let i = 0; i < batches; i++) {
+      expected.set(matmul64(a.subarray(i * M * K, (i + 1) * M * K), b.subarray(i * N * K, (i + 1) * N * K), M, K, N, false, true), i * M * N);
+    }
+    for (const splits of [1, 3]) {
+      const C = await matmul(gpu(), A, B, { transB: true, splits });
+      expect(C.shape).toEqual([batches, M, N]);
+      expectClose(await gpu().read(C), expected, BACKWARD, `C with ${splits} splits`);
+      gpu().release(C);
+    }
+    gpu().release(A, B);
+  });
+
+  it('rejects a batch of matrices against a single one, or batches of different lengths', async () => {
+    const one = gpu().upload(new Float32Array(6), [2, 3]);
+    const two = gpu().upload(new Float32Array(18), [3, 3, 2]);
+    const three = gpu().upload(new Float32Array(12), [2, 3, 2]);
+    await expect(matmul(gpu(), one, two)).rejects.toThrow(/A \[2, 3\] and B \[3, 3, 2\] must both be 2-D or both hold the same number of matrices/);
+    await expect(matmul(gpu(), two, three)).rejects.toThrow(/same number of matrices/);
+    await expect(matmul(gpu(), gpu().upload(new Float32Array(16), [2, 2, 2, 2]), one)).rejects.toThrow(/A must be 2-D or 3-D/);
+  });
+
   it('rejects mismatched inner sizes with both shapes in the message', async () => {
     const A = gpu().upload(new Float32Array(6), [2, 3]);
     const B = gpu().upload(new Float32Array(8), [4, 2]);
