@@ -3,6 +3,7 @@
 // channel ci and that channel's kernel g. The sum over channels is a batched matmul
 // (matmul.wgsl), one product per point ξ of the 6×6 transformed tile:
 //   M[ξ][co][n] = Σ_ci U[ξ][co][ci] · V[ξ][ci][n],   n = b·TILES + th·TILES_W + tw
+// over a run of images b of the batch (all of it unless the tiles would not fit a binding).
 // 36 multiplies per 16 outputs and channel pair where the direct product needs 144.
 //
 // Every transform is X ↦ L X Lᵀ for one small matrix L, applied to the columns and then
@@ -17,8 +18,9 @@
 // Bindings: 0 params, 1 source, 2 destination, 3 bias (transformOutput; read when BIAS = 1).
 
 struct WinogradParams {
-  count: u32, // invocations: channels × tiles, or kernels
-  tiles: u32, // B · TILES_H · TILES_W
+  count: u32,      // invocations: channels × tiles, or kernels
+  tiles: u32,      // images · TILES_H · TILES_W: the tiles of this run of images
+  firstImage: u32, // the run's first image in the batch
 }
 
 const WG: u32 = 64u;
@@ -115,10 +117,10 @@ struct Tile {
 fn tileOf(invocation: u32) -> Tile {
   let c = invocation / params.tiles;
   let n = invocation - c * params.tiles;
-  let b = n / TILES;
-  let th = (n - b * TILES) / TILES_W;
-  let tw = n - b * TILES - th * TILES_W;
-  return Tile(c, n, (b * C + c) * H * W, th * 4u, tw * 4u);
+  let image = n / TILES;
+  let th = (n - image * TILES) / TILES_W;
+  let tw = n - image * TILES - th * TILES_W;
+  return Tile(c, n, ((params.firstImage + image) * C + c) * H * W, th * 4u, tw * 4u);
 }
 
 /** Offset of point ξ = 6i + j of a transformed (channel, tile) in [36][C][tiles]. */

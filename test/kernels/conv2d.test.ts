@@ -12,7 +12,7 @@ import {
 } from '../../src/kernels/conv2d.ts';
 import { planSplitK } from '../../src/kernels/gemm.ts';
 import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
-import { winogradApplies } from '../../src/kernels/winograd.ts';
+import { setWinogradRunBytes, winogradApplies } from '../../src/kernels/winograd.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { TestRandom } from '../helpers/random.ts';
@@ -137,6 +137,13 @@ describe('conv2d (defaults: Winograd for stride-1 3x3, default GEMM config)', ()
     expect(winograd).toHaveLength(5);
     expect(winograd.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(false);
   });
+});
+
+describe('conv2d by Winograd, the batch in runs of one image (tiles too large for one binding)', () => {
+  // 36 points × 8 channels × 6 output tiles × 4 bytes: the 11x9 case's batch of 3 runs one image at a time.
+  beforeAll(() => setWinogradRunBytes(gpu(), 36 * 8 * 6 * 4));
+  afterAll(() => setWinogradRunBytes(gpu(), undefined));
+  testCase(cases.find((c) => c.name.startsWith('3x3 padding [1, 0] on 11x9'))!);
 });
 
 describe('conv2d by implicit GEMM only', () => {
