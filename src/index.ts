@@ -4,7 +4,18 @@ export { Gpu, packParams } from './gpu/gpu.ts';
 export { Tensor, type DType } from './gpu/tensor.ts';
 
 export { matmul, type MatmulOptions } from './kernels/matmul.ts';
-export { conv2dForward, conv2dBackwardData, conv2dBackwardWeight, conv2dBackwardBias, conv2dOutputShape, type Conv2dGeometry } from './kernels/conv2d.ts';
+export {
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardWeight,
+  conv2dBackwardBias,
+  conv2dOutputShape,
+  convAlgorithm,
+  setConvAlgorithm,
+  CONV_ALGORITHMS,
+  type ConvAlgorithm,
+  type Conv2dGeometry,
+} from './kernels/conv2d.ts';
 export { batchNormTrainForward, batchNormEvalForward, batchNormBackward, type BatchNormOptions } from './kernels/batchnorm.ts';
 export { relu, reluBackward, add } from './kernels/eltwise.ts';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward, globalAvgPoolForward, globalAvgPoolBackward, type Pool2dOptions } from './kernels/pool.ts';

@@ -8,7 +8,7 @@ import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
 import { measureFlatness, type FlatnessReport } from '../train/flatness.ts';
 import { integerAtLeast, positiveNumberList } from './arguments.ts';
 import { checkpointClassifier, describeCheckpoint } from './evalCommand.ts';
-import { loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
+import { loadSplit, tuneGemmForCommand, withGpu } from './shared.ts';
 
 interface FlatnessArgs {
   checkpoint: string;
@@ -42,7 +42,7 @@ export function addFlatnessCommand(program: Command): Command {
     .action(async (args: FlatnessArgs) => {
       const bytes = new Uint8Array(readFileSync(args.checkpoint));
       const saved = describeCheckpoint(bytes, args.checkpoint);
-      const { train } = loadTrainingData(args.dataset, args.dataDir);
+      const train = loadSplit(args.dataset, args.dataDir, 'train');
       const available = train.shape[0];
       if (args.samples > available) throw new Error(`--samples ${args.samples} is more than the ${available} ${args.dataset} training images`);
       const log = args.json ? () => {} : (line: string) => console.log(line);

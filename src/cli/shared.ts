@@ -78,14 +78,18 @@ export async function tuneGemmForCommand(gpu: Gpu, tune: boolean, log: (line: st
  * The images a command trains on and the ones it evaluates on: the test split, or with
  * `validation` the held-out end of the training split (the test set stays unseen).
  */
+/** One split of a named dataset, or of the embedded Fashion-MNIST subset. */
+export function loadSplit(dataset: DatasetName | 'embedded', dir: string | undefined, split: 'train' | 'test'): ImageDataset {
+  if (dataset === 'embedded') return loadDataset('fashion-mnist', { dir: embeddedDataDir(), split });
+  return loadDataset(dataset, { dir, split });
+}
+
 export function loadTrainingData(
   dataset: DatasetName | 'embedded', dir?: string, selection: DataSelection = {},
 ): { train: ImageDataset; test: ImageDataset; evaluatedOn: 'test' | 'validation' } {
-  const name = dataset === 'embedded' ? 'fashion-mnist' : dataset;
-  const from = dataset === 'embedded' ? embeddedDataDir() : dir;
-  const train = loadDataset(name, { dir: from, split: 'train' });
+  const train = loadSplit(dataset, dir, 'train');
   if (selection.validation === undefined) {
-    const test = loadDataset(name, { dir: from, split: 'test' });
+    const test = loadSplit(dataset, dir, 'test');
     return { train: firstImages(train, selection.trainLimit, `${dataset} train`), test: firstImages(test, selection.evalLimit, `${dataset} test`), evaluatedOn: 'test' };
   }
   const split = holdOut(train, selection.validation, `${dataset} train (--validation)`);

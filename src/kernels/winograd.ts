@@ -53,7 +53,7 @@ type Entry = 'transformInput' | 'transformOutput' | 'transformOutputGrad' | 'tra
 /**
  * Stride-1 3×3 kernels with at most 2 padding, between at least MIN_CHANNELS channels:
  * with fewer, the sum over channels is too short to pay for the transforms (MNIST conv1,
- * 1 → 32: forward 0.65× the implicit GEMM on lavapipe, `bench:kernels`).
+ * 1 → 32: forward 0.65× the implicit GEMM on lavapipe, `bench:kernels` under load).
  */
 export function winogradApplies(d: { Ci: number; Co: number; KH: number; KW: number; SH: number; SW: number; PH: number; PW: number }): boolean {
   const shape = d.KH === 3 && d.KW === 3 && d.SH === 1 && d.SW === 1 && d.PH <= 2 && d.PW <= 2;
