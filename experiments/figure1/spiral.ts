@@ -7,6 +7,8 @@
 // Training runs in this process through the trainer API (src/worker/trainerApi.ts) over one
 // device; the perturbations are the library's fused ESP kernel on 1×2 "images" whose value range
 // is the spiral's box, so ε is an L2 length in the plot's own units.
+// This file holds the settings, the run and the command line; the margin numbers are in
+// boundaryStatistics.ts, the picture in render.ts and its title font in pixelFont.ts.
 //
 //   node dist/experiments/figure1.js [--out docs/figures/figure1-spiral.png] [--seed 1] [--steps 2000] [--grid 256]
 // (built by: npx esbuild experiments/figure1/spiral.ts --bundle --platform=node --target=node20 --format=esm
@@ -20,6 +22,8 @@ import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
 import { gridPoints, SPIRAL_RANGE, twoSpirals, type Points } from '../../web/spiralData.ts';
+import { boundaryStatistics, NEAR_DATA_RADIUS, type BoundaryStatistics } from './boundaryStatistics.ts';
+import { renderFigure, type Panel } from './render.ts';
 
 // ---- the experiment's settings ----
 
@@ -47,7 +51,7 @@ const GAMMA = 10;
 export interface Method {
   /** Short, for the JSON. */
   id: string;
-  /** Drawn over the panel: only the characters of GLYPHS. */
+  /** Drawn over the panel: only the characters of GLYPHS (pixelFont.ts). */
   title: string;
   augmentation: AugmentationOptions;
 }
@@ -198,229 +202,6 @@ function accuracy(p1: Float32Array, labels: Uint8Array): number {
     if ((p1[i]! >= 0.5 ? 1 : 0) === label) correct++;
   });
   return labels.length ? correct / labels.length : 0;
-}
-
-// ---- the numbers that show the margins ----
-
-/** Grid cells within this radius of the centre count as "near the data" (the arms end at about 1.2). */
-const NEAR_DATA_RADIUS = 1.3;
-
-export interface BoundaryStatistics {
-  trainAccuracy: number;
-  /** On 1000 points of the same spiral drawn with seed + 1. */
-  testAccuracy: number;
-  /**
-   * Mean over the training points of the distance from the point to the 0.5 contour, positive
-   * on the point's own side and negative on the wrong side, in the plot's units. The contour is
-   * the boundary cells (boundaryCells), so each distance is within half a cell diagonal. Larger:
-   * wider margins; the largest possible is about half the arms' gap less the jitter.
-   */
-  meanSignedDistance: number;
-  /** Median of the same signed distances. */
-  medianSignedDistance: number;
-  /**
-   * Per radius r: the fraction of training points on their own side with the contour at least r
-   * away, i.e. classified correctly under any perturbation shorter than r (to a cell's accuracy).
-   */
-  robustTrainAccuracy: Record<string, number>;
-  /** Fraction of the cells near the data (radius ≤ NEAR_DATA_RADIUS) with 0.25 < p1 < 0.75: the pale band's area. */
-  uncertainFractionNearData: number;
-  /** Mean |2·p1 − 1| over the cells near the data: 1 is sure everywhere; smoothed labels and noise lower it. */
-  meanConfidenceNearData: number;
-  /** Fraction of the cells near the data predicted class 1 (the two classes' arms have equal area: about ½). */
-  classOneFractionNearData: number;
-}
-
-/** The radii of robustTrainAccuracy, in the plot's units. */
-export const ROBUST_RADII = [0.05, 0.1, 0.15] as const;
-
-/** Rows of the grid from the top (y = hi) down, as gridPoints lays them out. */
-function cellCentre(i: number, grid: number): [number, number] {
-  const [lo, hi] = SPIRAL_RANGE;
-  const h = (hi - lo) / grid;
-  return [lo + ((i % grid) + 0.5) * h, hi - (Math.floor(i / grid) + 0.5) * h];
-}
-
-/** Cells whose right or lower neighbour lies on the other side of 0.5: the drawn contour. */
-export function boundaryCells(p1: Float32Array, grid: number): Uint8Array {
-  if (p1.length !== grid * grid) throw new RangeError(`boundaryCells: p1 has ${p1.length} values, a ${grid}×${grid} grid needs ${grid * grid}`);
-  const edge = new Uint8Array(p1.length);
-  const side = (i: number) => p1[i]! >= 0.5;
-  for (let i = 0; i < p1.length; i++) {
-    const right = i % grid < grid - 1 && side(i + 1) !== side(i);
-    const below = i + grid < p1.length && side(i + grid) !== side(i);
-    edge[i] = right || below ? 1 : 0;
-  }
-  return edge;
-}
-
-/**
- * Each point's distance to the nearest boundary cell's centre, negative where the grid puts the
- * point's cell on the other side of its label; Infinity when the grid has no boundary at all.
- */
-export function signedDistances(p1: Float32Array, grid: number, { points, labels, count }: Points): number[] {
-  const edge = boundaryCells(p1, grid);
-  const centres: [number, number][] = [];
-  edge.forEach((e, i) => e && centres.push(cellCentre(i, grid)));
-  const [lo, hi] = SPIRAL_RANGE;
-  const cellOf = (v: number) => Math.min(grid - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * grid)));
-  return Array.from({ length: count }, (_, n) => {
-    const [x, y] = [points[2 * n]!, points[2 * n + 1]!];
-    let nearest = Infinity;
-    for (const [cx, cy] of centres) nearest = Math.min(nearest, Math.hypot(x - cx, y - cy));
-    const cell = (grid - 1 - cellOf(y)) * grid + cellOf(x);
-    return (p1[cell]! >= 0.5 ? 1 : 0) === labels[n] ? nearest : -nearest;
-  });
-}
-
-export function boundaryStatistics(p1: Float32Array, grid: number, points: Points, accuracy: { trainAccuracy: number; testAccuracy: number }): BoundaryStatistics {
-  const distances = signedDistances(p1, grid, points);
-  let near = 0;
-  let classOne = 0;
-  let uncertain = 0;
-  let confidence = 0;
-  for (let i = 0; i < p1.length; i++) {
-    const [x, y] = cellCentre(i, grid);
-    if (Math.hypot(x, y) > NEAR_DATA_RADIUS) continue;
-    const p = p1[i]!;
-    near++;
-    if (p >= 0.5) classOne++;
-    if (p > 0.25 && p < 0.75) uncertain++;
-    confidence += Math.abs(2 * p - 1);
-  }
-  const sorted = [...distances].sort((a, b) => a - b);
-  const robust = (r: number) => distances.filter((d) => d >= r).length / Math.max(1, distances.length);
-  return {
-    ...accuracy,
-    meanSignedDistance: mean(distances),
-    medianSignedDistance: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN,
-    robustTrainAccuracy: Object.fromEntries(ROBUST_RADII.map((r) => [String(r), robust(r)])),
-    uncertainFractionNearData: uncertain / near,
-    meanConfidenceNearData: confidence / near,
-    classOneFractionNearData: classOne / near,
-  };
-}
-
-function mean(values: readonly number[]): number {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
-}
-
-// ---- rendering ----
-
-/** The demo page's colours (web/boundaryCanvas.ts): blue for class 0, orange for class 1. */
-export const CLASS_RGB = [
-  [37, 99, 235],
-  [234, 88, 12],
-] as const;
-export const BOUNDARY_RGB = [70, 70, 70] as const;
-const POINT_RADIUS = 2.6;
-/** White between and around the panels, in pixels. */
-const GAP = 8;
-/** Title glyphs are 5×7 cells of this many pixels. */
-const TEXT_SCALE = 2;
-const TITLE_BAND = 7 * TEXT_SCALE + GAP;
-
-export interface Panel {
-  title: string;
-  /** Class-1 probability of each grid cell, row by row from the top (gridPoints' order). */
-  p1: Float32Array;
-}
-
-export interface Picture {
-  width: number;
-  height: number;
-  /** RGB, row by row. */
-  pixels: Uint8Array;
-}
-
-/** Where panel `index`'s map starts, in pixels: panels side by side, a title band above them. */
-export function panelOrigin(index: number, grid: number): { x: number; y: number } {
-  return { x: GAP + index * (grid + GAP), y: GAP + TITLE_BAND };
-}
-
-/**
- * The panels side by side, one pixel a grid cell: each cell white blended towards its side's
- * colour by |2·p1 − 1|·0.55, boundary cells dark; `points` (if any) drawn on every panel.
- */
-export function renderFigure(panels: readonly Panel[], grid: number, points?: Points): Picture {
-  if (panels.length === 0) throw new RangeError('renderFigure: no panels given');
-  const width = GAP + panels.length * (grid + GAP);
-  const height = GAP + TITLE_BAND + grid + GAP;
-  const pixels = new Uint8Array(width * height * 3).fill(255);
-  const put = (x: number, y: number, rgb: readonly number[]) => pixels.set(rgb, 3 * (y * width + x));
-  panels.forEach((panel, index) => {
-    const { x: left, y: top } = panelOrigin(index, grid);
-    drawText(panel.title, left, GAP, grid, put);
-    const edge = boundaryCells(panel.p1, grid);
-    for (let i = 0; i < grid * grid; i++) put(left + (i % grid), top + Math.floor(i / grid), cellColour(panel.p1[i]!, edge[i] === 1));
-    if (points) drawPoints(points, grid, (x, y, rgb) => put(left + x, top + y, rgb));
-  });
-  return { width, height, pixels };
-}
-
-/** A cell's colour: white towards the class colour as the model grows sure; the contour dark. */
-export function cellColour(p1: number, onBoundary: boolean): number[] {
-  if (onBoundary) return [...BOUNDARY_RGB];
-  const rgb = CLASS_RGB[p1 >= 0.5 ? 1 : 0];
-  const strength = Math.abs(2 * p1 - 1) * 0.55;
-  return rgb.map((c) => Math.round(255 + (c - 255) * strength));
-}
-
-/** Each point a disc in its class colour with a white rim, clipped to the grid × grid panel. */
-function drawPoints({ points, labels, count }: Points, grid: number, put: (x: number, y: number, rgb: readonly number[]) => void): void {
-  const [lo, hi] = SPIRAL_RANGE;
-  const reach = Math.ceil(POINT_RADIUS + 1);
-  for (let n = 0; n < count; n++) {
-    const cx = ((points[2 * n]! - lo) / (hi - lo)) * grid;
-    const cy = ((hi - points[2 * n + 1]!) / (hi - lo)) * grid;
-    for (let y = Math.floor(cy) - reach; y <= Math.floor(cy) + reach; y++) {
-      for (let x = Math.floor(cx) - reach; x <= Math.floor(cx) + reach; x++) {
-        if (x < 0 || y < 0 || x >= grid || y >= grid) continue;
-        const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
-        if (d <= POINT_RADIUS) put(x, y, CLASS_RGB[labels[n]!]!);
-        else if (d <= POINT_RADIUS + 1) put(x, y, [255, 255, 255]);
-      }
-    }
-  }
-}
-
-// A 5×7 pixel font with just the characters the titles use: no font library needed.
-const GLYPHS: Record<string, readonly string[]> = {
-  ' ': ['.....', '.....', '.....', '.....', '.....', '.....', '.....'],
-  '.': ['.....', '.....', '.....', '.....', '.....', '.##..', '.##..'],
-  '0': ['.###.', '#...#', '#..##', '#.#.#', '##..#', '#...#', '.###.'],
-  '1': ['..#..', '.##..', '..#..', '..#..', '..#..', '..#..', '.###.'],
-  '2': ['.###.', '#...#', '....#', '...#.', '..#..', '.#...', '#####'],
-  '3': ['#####', '...#.', '..#..', '...#.', '....#', '#...#', '.###.'],
-  '4': ['...#.', '..##.', '.#.#.', '#..#.', '#####', '...#.', '...#.'],
-  '5': ['#####', '#....', '####.', '....#', '....#', '#...#', '.###.'],
-  '6': ['..##.', '.#...', '#....', '####.', '#...#', '#...#', '.###.'],
-  '7': ['#####', '....#', '...#.', '..#..', '.#...', '.#...', '.#...'],
-  '8': ['.###.', '#...#', '#...#', '.###.', '#...#', '#...#', '.###.'],
-  '9': ['.###.', '#...#', '#...#', '.####', '....#', '...#.', '.##..'],
-  A: ['.###.', '#...#', '#...#', '#####', '#...#', '#...#', '#...#'],
-  E: ['#####', '#....', '#....', '####.', '#....', '#....', '#####'],
-  I: ['.###.', '..#..', '..#..', '..#..', '..#..', '..#..', '.###.'],
-  L: ['#....', '#....', '#....', '#....', '#....', '#....', '#####'],
-  N: ['#...#', '#...#', '##..#', '#.#.#', '#..##', '#...#', '#...#'],
-  P: ['####.', '#...#', '#...#', '####.', '#....', '#....', '#....'],
-  S: ['.####', '#....', '#....', '.###.', '....#', '....#', '####.'],
-  V: ['#...#', '#...#', '#...#', '#...#', '#...#', '.#.#.', '..#..'],
-};
-
-/** Black text from (left, top), cut at `width` pixels so a title never runs into the next panel. */
-function drawText(text: string, left: number, top: number, width: number, put: (x: number, y: number, rgb: readonly number[]) => void): void {
-  const clipped = (x: number, y: number) => x < width && put(left + x, top + y, [0, 0, 0]);
-  [...text].forEach((char, k) => {
-    const glyph = GLYPHS[char];
-    if (!glyph) throw new RangeError(`drawText: no glyph for ${JSON.stringify(char)} in ${JSON.stringify(text)}; the font has ${Object.keys(GLYPHS).join('')}`);
-    glyph.forEach((row, gy) => {
-      [...row].forEach((mark, gx) => {
-        if (mark !== '#') return;
-        for (let dy = 0; dy < TEXT_SCALE; dy++) for (let dx = 0; dx < TEXT_SCALE; dx++) clipped((6 * k + gx) * TEXT_SCALE + dx, gy * TEXT_SCALE + dy);
-      });
-    });
-  });
 }
 
 // ---- the command line ----

@@ -1,13 +1,16 @@
-// Figure 1's script (experiments/figure1/spiral.ts) in miniature — five models of a few steps on
-// a small grid, trained in this process — checked through the files it writes (the PNG decoded
-// with fast-png, the JSON sidecar), and its rendering and margin numbers on hand-made
-// probability maps whose right pictures and distances are known without the code under test.
+// Figure 1's script (experiments/figure1/: spiral.ts, render.ts, boundaryStatistics.ts) in
+// miniature — five models of a few steps on a small grid, trained in this process — checked
+// through the files it writes (the PNG decoded with fast-png, the JSON sidecar), and its
+// rendering and margin numbers on hand-made probability maps whose right pictures and distances
+// are known without the code under test.
 import { decode } from 'fast-png';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundaryStatistics, classOneProbabilities, parseFigure1Args, renderFigure, runFigure1, signedDistances, type Picture } from '../../experiments/figure1/spiral.ts';
+import { boundaryStatistics, signedDistances } from '../../experiments/figure1/boundaryStatistics.ts';
+import { renderFigure, type Picture } from '../../experiments/figure1/render.ts';
+import { classOneProbabilities, parseFigure1Args, runFigure1 } from '../../experiments/figure1/spiral.ts';
 import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
 import { gridPoints, type Points } from '../../web/spiralData.ts';
