@@ -36,6 +36,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['bench/peers/compare.ts'], outfile: 'dist/bench/peersCompare.js' }),
   build({ ...node, entryPoints: ['experiments/study/main.ts'], outfile: 'dist/experiments/study.js' }),
   build({ ...node, entryPoints: ['experiments/figure1/spiral.ts'], outfile: 'dist/experiments/figure1.js' }),
+  build({ ...node, entryPoints: ['experiments/cifarSanity/main.ts'], outfile: 'dist/experiments/cifarSanity.js' }),
   buildWeb(),
 ]);
 // Type declarations for package users (dist/types, the `types` of package.json's exports).

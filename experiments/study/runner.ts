@@ -32,7 +32,7 @@ const checkpointFile = (paths: StudyPaths, run: Run) => join(paths.work, 'checkp
 export const suiteDir = (paths: StudyPaths, on: Run['evaluatedOn']) => join(paths.work, 'suites', on);
 
 /** Runs `node cli args…`; resolves with stdout, rejects with the command's last stderr lines. */
-function espgpu(paths: StudyPaths, args: string[], log: (line: string) => void): Promise<string> {
+export function espgpu(paths: Pick<StudyPaths, 'cli' | 'dataDir'>, args: string[], log: (line: string) => void): Promise<string> {
   const full = paths.dataDir ? [...args, '--data-dir', paths.dataDir] : args;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [paths.cli, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
