@@ -1,19 +1,22 @@
-// Winograd F(4×4, 3×3) transforms (Lavin & Gray 2016) for stride-1 3×3 convolutions. Each
-// 4×4 block of outputs is Aᵀ [Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B)] A for the 6×6 input patch d of
-// channel ci and that channel's kernel g. The sum over channels is a batched matmul
-// (matmul.wgsl), one product per point ξ of the 6×6 transformed tile:
+// Winograd F(m×m, 3×3) transforms (Lavin & Gray 2016) for stride-1 3×3 convolutions, for a
+// tile of m = OUT outputs a side (4 or 6) over α = ALPHA = m + 2 inputs. Each m×m block of
+// outputs is Aᵀ [Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B)] A for the α×α input patch d of channel ci and that
+// channel's kernel g. The sum over channels is a batched matmul (matmul.wgsl), one product
+// per point ξ of the α×α transformed tile:
 //   M[ξ][co][n] = Σ_ci U[ξ][co][ci] · V[ξ][ci][n],   n = b·TILES + th·TILES_W + tw
 // over a run of images b of the batch (all of it unless the tiles would not fit a binding).
-// 36 multiplies per 16 outputs and channel pair where the direct product needs 144.
+// α² multiplies per m² outputs and channel pair where the direct product needs 9m²: 36 per
+// 16 (F4), 64 per 36 (F6).
 //
-// Every transform is X ↦ L X Lᵀ for one small matrix L, applied to the columns and then
-// to the rows:
+// The matrices Bᵀ, G and Aᵀ come from a file concatenated before this one, as five 1-D maps
+// with OUT and ALPHA: winogradF4.wgsl or winogradF6.wgsl. Every transform is X ↦ L X Lᵀ for
+// one of them, applied to the columns and then to the rows:
 //   transformInput       V  = Bᵀ d B    d from x (dy for backward-data), zero outside
 //   transformWeight      U  = G g Gᵀ    FLIP: backward-data's kernel, rot180 and transposed
 //   transformOutput      y  = Aᵀ M A    (+ bias), cut at the output's edge
 //   transformOutputGrad  dM = A dy Aᵀ   the adjoint of transformOutput (backward-weight)
 //   transformWeightGrad  dg = Gᵀ dU G   the adjoint of transformWeight (backward-weight)
-// One invocation transforms one (channel, tile) or one kernel, all 36 points of it.
+// One invocation transforms one (channel, tile) or one kernel, all α² points of it.
 //
 // Bindings: 0 params, 1 source, 2 destination, 3 bias (transformOutput; read when BIAS = 1).
 
@@ -35,8 +38,8 @@ const PAD_W: u32 = 0u;
 const TILES_H: u32 = 1u;
 const TILES_W: u32 = 1u;
 const TILES: u32 = TILES_H * TILES_W;
-// Kernels w [KERNEL_ROWS][KERNEL_COLS][3][3] → U [36][KERNEL_ROWS][KERNEL_COLS], or with
-// FLIP U [36][KERNEL_COLS][KERNEL_ROWS] of the rotated kernels.
+// Kernels w [KERNEL_ROWS][KERNEL_COLS][3][3] → U [α²][KERNEL_ROWS][KERNEL_COLS], or with
+// FLIP U [α²][KERNEL_COLS][KERNEL_ROWS] of the rotated kernels.
 const KERNEL_ROWS: u32 = 1u;
 const KERNEL_COLS: u32 = 1u;
 const FLIP: bool = false;
@@ -49,60 +52,6 @@ const BIAS: u32 = 0u;
 
 fn flatIndex(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
-}
-
-// The 1-D maps. Bᵀ (6×6), G (6×3) and Aᵀ (4×6) use the points 0, ±1, ±2 and ∞.
-
-fn inputMap(d: array<f32, 6>) -> array<f32, 6> {
-  return array<f32, 6>(
-    4.0 * d[0] - 5.0 * d[2] + d[4],
-    -4.0 * (d[1] + d[2]) + d[3] + d[4],
-    4.0 * (d[1] - d[2]) - d[3] + d[4],
-    2.0 * (d[3] - d[1]) - d[2] + d[4],
-    2.0 * (d[1] - d[3]) - d[2] + d[4],
-    4.0 * d[1] - 5.0 * d[3] + d[5],
-  );
-}
-
-fn weightMap(g: array<f32, 3>) -> array<f32, 6> {
-  return array<f32, 6>(
-    0.25 * g[0],
-    -(g[0] + g[1] + g[2]) / 6.0,
-    -(g[0] - g[1] + g[2]) / 6.0,
-    g[0] / 24.0 + g[1] / 12.0 + g[2] / 6.0,
-    g[0] / 24.0 - g[1] / 12.0 + g[2] / 6.0,
-    g[2],
-  );
-}
-
-fn outputMap(m: array<f32, 6>) -> array<f32, 4> {
-  return array<f32, 4>(
-    m[0] + m[1] + m[2] + m[3] + m[4],
-    m[1] - m[2] + 2.0 * (m[3] - m[4]),
-    m[1] + m[2] + 4.0 * (m[3] + m[4]),
-    m[1] - m[2] + 8.0 * (m[3] - m[4]) + m[5],
-  );
-}
-
-/** A = (Aᵀ)ᵀ: the adjoint of outputMap. */
-fn outputGradMap(v: array<f32, 4>) -> array<f32, 6> {
-  return array<f32, 6>(
-    v[0],
-    v[0] + v[1] + v[2] + v[3],
-    v[0] - v[1] + v[2] - v[3],
-    v[0] + 2.0 * v[1] + 4.0 * v[2] + 8.0 * v[3],
-    v[0] - 2.0 * v[1] + 4.0 * v[2] - 8.0 * v[3],
-    v[3],
-  );
-}
-
-/** Gᵀ: the adjoint of weightMap. */
-fn weightGradMap(u: array<f32, 6>) -> array<f32, 3> {
-  return array<f32, 3>(
-    0.25 * u[0] - (u[1] + u[2]) / 6.0 + (u[3] + u[4]) / 24.0,
-    (u[2] - u[1]) / 6.0 + (u[3] - u[4]) / 12.0,
-    (u[3] + u[4] - u[1] - u[2]) / 6.0 + u[5],
-  );
 }
 
 /** One (channel, tile) of the image-side tensor: its place in V or M and in the image. */
@@ -120,12 +69,12 @@ fn tileOf(invocation: u32) -> Tile {
   let image = n / TILES;
   let th = (n - image * TILES) / TILES_W;
   let tw = n - image * TILES - th * TILES_W;
-  return Tile(c, n, ((params.firstImage + image) * C + c) * H * W, th * 4u, tw * 4u);
+  return Tile(c, n, ((params.firstImage + image) * C + c) * H * W, th * OUT, tw * OUT);
 }
 
-/** Offset of point ξ = 6i + j of a transformed (channel, tile) in [36][C][tiles]. */
+/** Offset of point ξ = αi + j of a transformed (channel, tile) in [α²][C][tiles]. */
 fn pointOffset(i: u32, j: u32, c: u32, n: u32) -> u32 {
-  return ((i * 6u + j) * C + c) * params.tiles + n;
+  return ((i * ALPHA + j) * C + c) * params.tiles + n;
 }
 
 @compute @workgroup_size(WG)
@@ -136,22 +85,22 @@ fn transformInput(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   // Rows and columns as u32 that wrap below zero: one compare rejects both edges.
   let row0 = t.row - PAD_H;
   let col0 = t.col - PAD_W;
-  var columns: array<array<f32, 6>, 6>; // [j][i]: Bᵀ applied to column j
-  for (var j = 0u; j < 6u; j++) {
-    var d: array<f32, 6>;
+  var columns: array<array<f32, ALPHA>, ALPHA>; // [j][i]: Bᵀ applied to column j
+  for (var j = 0u; j < ALPHA; j++) {
+    var d: array<f32, ALPHA>;
     let col = col0 + j;
-    for (var i = 0u; i < 6u; i++) {
+    for (var i = 0u; i < ALPHA; i++) {
       let row = row0 + i;
       let inside = row < H && col < W;
       d[i] = select(0.0, source[select(0u, t.plane + row * W + col, inside)], inside);
     }
     columns[j] = inputMap(d);
   }
-  for (var i = 0u; i < 6u; i++) {
-    var r: array<f32, 6>;
-    for (var j = 0u; j < 6u; j++) { r[j] = columns[j][i]; }
+  for (var i = 0u; i < ALPHA; i++) {
+    var r: array<f32, ALPHA>;
+    for (var j = 0u; j < ALPHA; j++) { r[j] = columns[j][i]; }
     let v = inputMap(r);
-    for (var j = 0u; j < 6u; j++) { destination[pointOffset(i, j, t.c, t.n)] = v[j]; }
+    for (var j = 0u; j < ALPHA; j++) { destination[pointOffset(i, j, t.c, t.n)] = v[j]; }
   }
 }
 
@@ -160,22 +109,22 @@ fn transformOutputGrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
   let invocation = flatIndex(gid, groups);
   if (invocation >= params.count) { return; }
   let t = tileOf(invocation);
-  var columns: array<array<f32, 6>, 4>; // [j][i]: A applied to column j of the 4×4 block
-  for (var j = 0u; j < 4u; j++) {
-    var v: array<f32, 4>;
+  var columns: array<array<f32, ALPHA>, OUT>; // [j][i]: A applied to column j of the m×m block
+  for (var j = 0u; j < OUT; j++) {
+    var v: array<f32, OUT>;
     let col = t.col + j;
-    for (var i = 0u; i < 4u; i++) {
+    for (var i = 0u; i < OUT; i++) {
       let row = t.row + i;
       let inside = row < H && col < W;
       v[i] = select(0.0, source[select(0u, t.plane + row * W + col, inside)], inside);
     }
     columns[j] = outputGradMap(v);
   }
-  for (var i = 0u; i < 6u; i++) {
-    var r: array<f32, 4>;
-    for (var j = 0u; j < 4u; j++) { r[j] = columns[j][i]; }
+  for (var i = 0u; i < ALPHA; i++) {
+    var r: array<f32, OUT>;
+    for (var j = 0u; j < OUT; j++) { r[j] = columns[j][i]; }
     let m = outputGradMap(r);
-    for (var j = 0u; j < 6u; j++) { destination[pointOffset(i, j, t.c, t.n)] = m[j]; }
+    for (var j = 0u; j < ALPHA; j++) { destination[pointOffset(i, j, t.c, t.n)] = m[j]; }
   }
 }
 
@@ -184,20 +133,20 @@ fn transformOutput(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let invocation = flatIndex(gid, groups);
   if (invocation >= params.count) { return; }
   let t = tileOf(invocation);
-  var columns: array<array<f32, 4>, 6>; // [j][i]: Aᵀ applied to column j
-  for (var j = 0u; j < 6u; j++) {
-    var m: array<f32, 6>;
-    for (var i = 0u; i < 6u; i++) { m[i] = source[pointOffset(i, j, t.c, t.n)]; }
+  var columns: array<array<f32, OUT>, ALPHA>; // [j][i]: Aᵀ applied to column j
+  for (var j = 0u; j < ALPHA; j++) {
+    var m: array<f32, ALPHA>;
+    for (var i = 0u; i < ALPHA; i++) { m[i] = source[pointOffset(i, j, t.c, t.n)]; }
     columns[j] = outputMap(m);
   }
   var offset = 0.0;
   if (BIAS == 1u) { offset = bias[t.c]; }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < OUT; i++) {
     let row = t.row + i;
-    var r: array<f32, 6>;
-    for (var j = 0u; j < 6u; j++) { r[j] = columns[j][i]; }
+    var r: array<f32, ALPHA>;
+    for (var j = 0u; j < ALPHA; j++) { r[j] = columns[j][i]; }
     let y = outputMap(r);
-    for (var j = 0u; j < 4u; j++) {
+    for (var j = 0u; j < OUT; j++) {
       let col = t.col + j;
       if (row < H && col < W) { destination[t.plane + row * W + col] = y[j] + offset; }
     }
@@ -211,7 +160,7 @@ fn transformWeight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let row = invocation / KERNEL_COLS;
   let col = invocation - row * KERNEL_COLS;
   let kernel = invocation * 9u;
-  var columns: array<array<f32, 6>, 3>; // [j][i]: G applied to column j
+  var columns: array<array<f32, ALPHA>, 3>; // [j][i]: G applied to column j
   for (var j = 0u; j < 3u; j++) {
     var g: array<f32, 3>;
     for (var i = 0u; i < 3u; i++) {
@@ -225,11 +174,11 @@ fn transformWeight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let cols = select(KERNEL_COLS, KERNEL_ROWS, FLIP);
   let m = select(row, col, FLIP);
   let k = select(col, row, FLIP);
-  for (var i = 0u; i < 6u; i++) {
+  for (var i = 0u; i < ALPHA; i++) {
     var r: array<f32, 3>;
     for (var j = 0u; j < 3u; j++) { r[j] = columns[j][i]; }
     let u = weightMap(r);
-    for (var j = 0u; j < 6u; j++) { destination[((i * 6u + j) * rows + m) * cols + k] = u[j]; }
+    for (var j = 0u; j < ALPHA; j++) { destination[((i * ALPHA + j) * rows + m) * cols + k] = u[j]; }
   }
 }
 
@@ -238,15 +187,15 @@ fn transformWeightGrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
   let invocation = flatIndex(gid, groups);
   if (invocation >= params.count) { return; }
   let kernels = KERNEL_ROWS * KERNEL_COLS;
-  var columns: array<array<f32, 3>, 6>; // [j][i]: Gᵀ applied to column j
-  for (var j = 0u; j < 6u; j++) {
-    var u: array<f32, 6>;
-    for (var i = 0u; i < 6u; i++) { u[i] = source[(i * 6u + j) * kernels + invocation]; }
+  var columns: array<array<f32, 3>, ALPHA>; // [j][i]: Gᵀ applied to column j
+  for (var j = 0u; j < ALPHA; j++) {
+    var u: array<f32, ALPHA>;
+    for (var i = 0u; i < ALPHA; i++) { u[i] = source[(i * ALPHA + j) * kernels + invocation]; }
     columns[j] = weightGradMap(u);
   }
   for (var i = 0u; i < 3u; i++) {
-    var r: array<f32, 6>;
-    for (var j = 0u; j < 6u; j++) { r[j] = columns[j][i]; }
+    var r: array<f32, ALPHA>;
+    for (var j = 0u; j < ALPHA; j++) { r[j] = columns[j][i]; }
     let g = weightGradMap(r);
     for (var j = 0u; j < 3u; j++) { destination[invocation * 9u + i * 3u + j] = g[j]; }
   }

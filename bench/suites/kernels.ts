@@ -132,8 +132,8 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
 }
 
 /**
- * The three passes of one layer shape; stride-1 3×3 layers by both algorithms, named apart,
- * so a run shows what Winograd gains per layer. Rates count the direct method's FLOPs.
+ * The three passes of one layer shape; stride-1 3×3 layers by the implicit GEMM and by both
+ * Winograd tile sizes, named apart, so a run shows what each gains per layer and pass. Rates count the direct method's FLOPs.
  */
 async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvShape): Promise<void> {
   const xShape = [batch, s.inC, s.size, s.size];
@@ -145,7 +145,7 @@ async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvSha
   const w = pseudoRandom(gpu, wShape);
   const dy = pseudoRandom(gpu, yShape);
   const both = winogradApplies({ Ci: s.inC, Co: s.outC, KH: s.kernel, KW: s.kernel, SH: s.stride, SW: s.stride, PH: s.padding, PW: s.padding });
-  const algorithms: ConvAlgorithm[] = both ? ['implicitGemm', 'winograd'] : ['implicitGemm'];
+  const algorithms: ConvAlgorithm[] = both ? ['implicitGemm', 'winogradF4', 'winogradF6'] : ['implicitGemm'];
   const current = convAlgorithm(gpu);
   try {
     for (const algorithm of algorithms) {

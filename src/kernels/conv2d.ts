@@ -5,8 +5,8 @@
 // Backward-data runs one GEMM per stride phase so strided layers do no multiply-by-zero
 // work. The weight gradient has a long K (batch × output pixels) and a small M×N, so it
 // is cut with split-K and the partials are summed in a fixed order (deterministic).
-// Stride-1 3×3 layers take Winograd F(4×4, 3×3) instead (winograd.ts) unless the GPU's
-// conv algorithm is set to the implicit GEMM: 1.4–2.6× faster per pass on lavapipe.
+// Stride-1 3×3 layers take Winograd F(4×4, 3×3) or F(6×6, 3×3) instead (winograd.ts) unless
+// the GPU's conv algorithm is set to the implicit GEMM: 1.4–2.6× faster per pass on lavapipe.
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Specialization } from '../gpu/specialize.ts';
@@ -14,7 +14,7 @@ import { formatShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
 import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
-import { winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward } from './winograd.ts';
+import { winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward, type WinogradTileSize } from './winograd.ts';
 
 const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
 
@@ -70,10 +70,11 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
 }
 
 /**
- * How stride-1 3×3 convolutions run: Winograd F(4×4, 3×3) (winograd.ts) or the implicit
- * GEMM that every other shape uses.
+ * How stride-1 3×3 convolutions run: Winograd (winograd.ts) with the tile size that covers each
+ * pass's output with fewer points, Winograd with one tile size everywhere (F4: 4×4 outputs a
+ * tile, F6: 6×6), or the implicit GEMM that every other shape uses.
  */
-export const CONV_ALGORITHMS = ['winograd', 'implicitGemm'] as const;
+export const CONV_ALGORITHMS = ['winograd', 'winogradF4', 'winogradF6', 'implicitGemm'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
 const algorithms = new WeakMap<Gpu, ConvAlgorithm>();
@@ -86,7 +87,14 @@ export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
   algorithms.set(gpu, algorithm);
 }
 
-const useWinograd = (gpu: Gpu, d: ConvDims) => convAlgorithm(gpu) === 'winograd' && winogradApplies(d);
+const PINNED_TILES: Partial<Record<ConvAlgorithm, WinogradTileSize>> = { winogradF4: 4, winogradF6: 6 };
+
+/** Winograd's tile choice (undefined: per pass) when this convolution runs by Winograd, else false. */
+function winogradPlan(gpu: Gpu, d: ConvDims): { only: WinogradTileSize | undefined } | false {
+  const algorithm = convAlgorithm(gpu);
+  if (algorithm === 'implicitGemm' || !winogradApplies(d)) return false;
+  return { only: PINNED_TILES[algorithm] };
+}
 
 const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
 const weightShapeOf = (d: ConvDims) => [d.Co, d.Ci, d.KH, d.KW];
@@ -188,7 +196,8 @@ export async function conv2dForward(
     throw new Error(`${name}: out must hold f32 ${formatShape(shape)}, got ${out.dtype} ${formatShape(out.shape)}`);
   }
   const y = out ?? gpu.empty(shape);
-  if (useWinograd(gpu, d)) await winogradForward(gpu, x, w, bias, d, y);
+  const winograd = winogradPlan(gpu, d);
+  if (winograd) await winogradForward(gpu, x, w, bias, d, y, winograd.only);
   else await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
   return y;
 }
@@ -206,7 +215,8 @@ export async function conv2dBackwardData(
   checkTensor(name, 'w', w, weightShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dx = gpu.empty(inputShapeOf(d));
-  if (useWinograd(gpu, d)) await winogradBackwardData(gpu, dy, w, d, dx);
+  const winograd = winogradPlan(gpu, d);
+  if (winograd) await winogradBackwardData(gpu, dy, w, d, dx, winograd.only);
   // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
   else for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
   return dx;
@@ -225,7 +235,8 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'x', x, inputShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
-  if (useWinograd(gpu, d)) await winogradBackwardWeight(gpu, x, dy, d, dw);
+  const winograd = winogradPlan(gpu, d);
+  if (winograd) await winogradBackwardWeight(gpu, x, dy, d, dw, winograd.only);
   else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;
 }

@@ -1,22 +1,36 @@
-// Stride-1 3×3 convolutions by Winograd F(4×4, 3×3): transform the input tiles and the
-// kernels (shaders/winograd.wgsl), multiply the 36 transformed points as one batched
-// matmul over channels, transform back. A quarter of the direct method's multiplies, for
-// three memory-bound transform passes; conv2d.ts decides when that pays.
+// Stride-1 3×3 convolutions by Winograd F(m×m, 3×3), m = 4 or 6: transform the input tiles
+// and the kernels (shaders/winograd.wgsl), multiply the (m + 2)² transformed points as one
+// batched matmul over channels, transform back. A quarter (F4) or a fifth (F6) of the direct
+// method's multiplies, for three memory-bound transform passes; conv2d.ts decides when that
+// pays, tileFor which m covers the output with fewer points.
 // Backward-data is the same forward on dy with the kernels rotated and transposed and
 // padding 2 − p; backward-weight runs the adjoints of the output and weight transforms.
 import winogradWgsl from '../../shaders/winograd.wgsl';
+import winogradF4Wgsl from '../../shaders/winogradF4.wgsl';
+import winogradF6Wgsl from '../../shaders/winogradF6.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { add } from './eltwise.ts';
 import { grid1d } from './grid.ts';
 import { matmul } from './matmul.ts';
 
-const file = { file: 'winograd.wgsl', code: winogradWgsl };
+const transforms = { file: 'winograd.wgsl', code: winogradWgsl };
 const WG = 64;
-/** Points of a transformed tile (6×6) and outputs of one tile per axis. */
-const POINTS = 36;
-const TILE = 4;
 const MIN_CHANNELS = 4;
+
+/** One Winograd tile size: m outputs a side, (m + 2)² transformed points, its matrices' file. */
+export type WinogradTileSize = 4 | 6;
+
+export interface WinogradTile {
+  out: WinogradTileSize;
+  points: number;
+  matrices: { file: string; code: string };
+}
+
+const WINOGRAD_TILES: Record<WinogradTileSize, WinogradTile> = {
+  4: { out: 4, points: 36, matrices: { file: 'winogradF4.wgsl', code: winogradF4Wgsl } },
+  6: { out: 6, points: 64, matrices: { file: 'winogradF6.wgsl', code: winogradF6Wgsl } },
+};
 
 /** The geometry Winograd needs: x [B, Ci, H, W] * w [Co, Ci, 3, 3], stride 1 → y [B, Co, OH, OW]. */
 export interface WinogradDims {
@@ -39,6 +53,7 @@ interface Images {
 
 /** An image-side tensor of the transforms and the output tiles laid over it. */
 interface ImageSide {
+  tile: WinogradTile;
   C: number;
   H: number;
   W: number;
@@ -60,10 +75,30 @@ export function winogradApplies(d: { Ci: number; Co: number; KH: number; KW: num
   return shape && d.Ci >= MIN_CHANNELS && d.Co >= MIN_CHANNELS;
 }
 
-const tilesOver = (outH: number, outW: number) => ({ tilesH: Math.ceil(outH / TILE), tilesW: Math.ceil(outW / TILE) });
+/**
+ * F6's transforms cost about 1.3× F4's per transformed point on lavapipe, so F6 pays only where
+ * it needs clearly fewer points (the batched matmul's work and the tiles' traffic). MNIST CNN,
+ * batch 128, quiet (`bench kernels`, F4 → F6 ms): 24² outputs (0.79× the points) 60 → 50
+ * forward and 70 → 61 backward-weight; 26² (0.91×) 80 → 83; 8² (1.78×) 24 → 41.
+ */
+const F6_MAX_POINTS_RATIO = 0.85;
 
-async function launch(gpu: Gpu, entryPoint: Entry, consts: Record<string, number | boolean>, count: number, tiles: number, firstImage: number, bindings: Tensor[]): Promise<void> {
-  await gpu.dispatch({ files: [file], entryPoint, consts }, bindings, grid1d(gpu, count, WG), packParams(count, tiles, firstImage));
+/**
+ * The tile for an outH × outW output: F6 where it needs at most F6_MAX_POINTS_RATIO of F4's
+ * transformed points, else F4 (whose float32 error is also about a third of F6's). `only` pins
+ * one size.
+ */
+export function tileFor(outH: number, outW: number, only?: WinogradTileSize): WinogradTile {
+  if (only) return WINOGRAD_TILES[only];
+  const points = (t: WinogradTile) => Math.ceil(outH / t.out) * Math.ceil(outW / t.out) * t.points;
+  return points(WINOGRAD_TILES[6]) <= F6_MAX_POINTS_RATIO * points(WINOGRAD_TILES[4]) ? WINOGRAD_TILES[6] : WINOGRAD_TILES[4];
+}
+
+const tilesOver = (tile: WinogradTile, outH: number, outW: number) => ({ tilesH: Math.ceil(outH / tile.out), tilesW: Math.ceil(outW / tile.out) });
+
+async function launch(gpu: Gpu, tile: WinogradTile, entryPoint: Entry, consts: Record<string, number | boolean>, count: number, tiles: number, firstImage: number, bindings: Tensor[]): Promise<void> {
+  const source = { files: [tile.matrices, transforms], entryPoint, consts };
+  await gpu.dispatch(source, bindings, grid1d(gpu, count, WG), packParams(count, tiles, firstImage));
 }
 
 const runBytes = new WeakMap<Gpu, number>();
@@ -75,13 +110,13 @@ export function setWinogradRunBytes(gpu: Gpu, bytes: number | undefined): void {
 }
 
 /**
- * The batch cut into runs of images whose transformed tiles ([36, channels, tiles]) fit
+ * The batch cut into runs of images whose transformed tiles ([points, channels, tiles]) fit
  * the adapter's largest storage binding: evaluation batches of 1,000 MNIST images would
  * need 166 MB at 32 channels against lavapipe's 128 MB.
  */
-function imageRuns(gpu: Gpu, batch: number, channels: number, s: { tilesH: number; tilesW: number }): Images[] {
+function imageRuns(gpu: Gpu, batch: number, channels: number, s: ImageSide): Images[] {
   const limit = runBytes.get(gpu) ?? Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  const perImage = POINTS * channels * s.tilesH * s.tilesW * 4;
+  const perImage = s.tile.points * channels * s.tilesH * s.tilesW * 4;
   const size = Math.max(1, Math.min(batch, Math.floor(limit / perImage)));
   const runs: Images[] = [];
   for (let first = 0; first < batch; first += size) runs.push({ first, count: Math.min(size, batch - first) });
@@ -92,77 +127,85 @@ function sideConsts(s: ImageSide): Record<string, number> {
   return { C: s.C, H: s.H, W: s.W, PAD_H: s.padH, PAD_W: s.padW, TILES_H: s.tilesH, TILES_W: s.tilesW };
 }
 
-/** V [36, C, tiles] = Bᵀ d B of every (channel, tile) of the images' run of `image` [B, C, H, W]. */
+/** V [points, C, tiles] = Bᵀ d B of every (channel, tile) of the images' run of `image` [B, C, H, W]. */
 async function transformInput(gpu: Gpu, image: Tensor, images: Images, s: ImageSide): Promise<Tensor> {
   const tiles = images.count * s.tilesH * s.tilesW;
-  const v = gpu.empty([POINTS, s.C, tiles]);
-  await launch(gpu, 'transformInput', sideConsts(s), s.C * tiles, tiles, images.first, [image, v]);
+  const v = gpu.empty([s.tile.points, s.C, tiles]);
+  await launch(gpu, s.tile, 'transformInput', sideConsts(s), s.C * tiles, tiles, images.first, [image, v]);
   return v;
 }
 
-/** dM [36, C, tiles] = A dy Aᵀ of every (channel, tile) of the images' run of `dy` [B, C, H, W]. */
+/** dM [points, C, tiles] = A dy Aᵀ of every (channel, tile) of the images' run of `dy` [B, C, H, W]. */
 async function transformOutputGrad(gpu: Gpu, dy: Tensor, images: Images, s: ImageSide): Promise<Tensor> {
   const tiles = images.count * s.tilesH * s.tilesW;
-  const dm = gpu.empty([POINTS, s.C, tiles]);
-  await launch(gpu, 'transformOutputGrad', sideConsts(s), s.C * tiles, tiles, images.first, [dy, dm]);
+  const dm = gpu.empty([s.tile.points, s.C, tiles]);
+  await launch(gpu, s.tile, 'transformOutputGrad', sideConsts(s), s.C * tiles, tiles, images.first, [dy, dm]);
   return dm;
 }
 
-/** The images' run of `out` [B, C, H, W] = Aᵀ M A (+ bias) from M [36, C, tiles]. */
+/** The images' run of `out` [B, C, H, W] = Aᵀ M A (+ bias) from M [points, C, tiles]. */
 async function transformOutput(gpu: Gpu, m: Tensor, images: Images, s: ImageSide, bias: Tensor | undefined, out: Tensor): Promise<void> {
   const tiles = images.count * s.tilesH * s.tilesW;
   // The bias binding is in the pipeline's layout either way; without a bias nothing reads it.
-  await launch(gpu, 'transformOutput', { ...sideConsts(s), BIAS: bias ? 1 : 0 }, s.C * tiles, tiles, images.first, [m, out, bias ?? m]);
+  await launch(gpu, s.tile, 'transformOutput', { ...sideConsts(s), BIAS: bias ? 1 : 0 }, s.C * tiles, tiles, images.first, [m, out, bias ?? m]);
 }
 
-/** U [36, Co, Ci] = G g Gᵀ of w [Co, Ci, 3, 3]; `flip`: U [36, Ci, Co] of the rot180 kernels. */
-async function transformWeight(gpu: Gpu, w: Tensor, Co: number, Ci: number, flip: boolean): Promise<Tensor> {
-  const u = gpu.empty(flip ? [POINTS, Ci, Co] : [POINTS, Co, Ci]);
-  await launch(gpu, 'transformWeight', { KERNEL_ROWS: Co, KERNEL_COLS: Ci, FLIP: flip }, Co * Ci, 0, 0, [w, u]);
+/** U [points, Co, Ci] = G g Gᵀ of w [Co, Ci, 3, 3]; `flip`: U [points, Ci, Co] of the rot180 kernels. */
+async function transformWeight(gpu: Gpu, tile: WinogradTile, w: Tensor, Co: number, Ci: number, flip: boolean): Promise<Tensor> {
+  const u = gpu.empty(flip ? [tile.points, Ci, Co] : [tile.points, Co, Ci]);
+  await launch(gpu, tile, 'transformWeight', { KERNEL_ROWS: Co, KERNEL_COLS: Ci, FLIP: flip }, Co * Ci, 0, 0, [w, u]);
   return u;
 }
 
-/** dw [Co, Ci, 3, 3] = Gᵀ dU G from dU [36, Co, Ci]. */
-async function transformWeightGrad(gpu: Gpu, du: Tensor, Co: number, Ci: number, dw: Tensor): Promise<void> {
-  await launch(gpu, 'transformWeightGrad', { KERNEL_ROWS: Co, KERNEL_COLS: Ci }, Co * Ci, 0, 0, [du, dw]);
+/** dw [Co, Ci, 3, 3] = Gᵀ dU G from dU [points, Co, Ci]. */
+async function transformWeightGrad(gpu: Gpu, tile: WinogradTile, du: Tensor, Co: number, Ci: number, dw: Tensor): Promise<void> {
+  await launch(gpu, tile, 'transformWeightGrad', { KERNEL_ROWS: Co, KERNEL_COLS: Ci }, Co * Ci, 0, 0, [du, dw]);
 }
 
-/** The input's side of the forward (and backward-weight) products: x under the output's tiles. */
-const inputSide = (d: WinogradDims): ImageSide => ({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW, ...tilesOver(d.OH, d.OW) });
-const outputSide = (d: WinogradDims): ImageSide => ({ C: d.Co, H: d.OH, W: d.OW, padH: 0, padW: 0, ...tilesOver(d.OH, d.OW) });
+/** Both sides of a product whose output is the tiled tensor: `input` read under its tiles, `output` written. */
+function sides(input: Omit<ImageSide, 'tile' | 'tilesH' | 'tilesW'>, output: { C: number; H: number; W: number }, only: WinogradTileSize | undefined) {
+  const tile = tileFor(output.H, output.W, only);
+  const tiles = { tile, ...tilesOver(tile, output.H, output.W) };
+  return { tile, input: { ...input, ...tiles }, output: { ...output, padH: 0, padW: 0, ...tiles } };
+}
 
-/** y [B, Co, OH, OW] = conv(x, w) + bias into `y`. */
-export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: WinogradDims, y: Tensor): Promise<void> {
-  const u = await transformWeight(gpu, w, d.Co, d.Ci, false);
-  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), inputSide(d))) {
-    const v = await transformInput(gpu, x, images, inputSide(d));
+/** The forward's (and backward-weight's): x under the tiles of y. */
+const forwardSides = (d: WinogradDims, only: WinogradTileSize | undefined) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, only);
+
+/** y [B, Co, OH, OW] = conv(x, w) + bias into `y`; `only` pins the tile size (tileFor). */
+export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: WinogradDims, y: Tensor, only?: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = forwardSides(d, only);
+  const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, false);
+  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
+    const v = await transformInput(gpu, x, images, input);
     const m = await matmul(gpu, u, v);
-    await transformOutput(gpu, m, images, outputSide(d), bias, y);
+    await transformOutput(gpu, m, images, output, bias, y);
     gpu.release(v, m);
   }
   gpu.release(u);
 }
 
 /** dx [B, Ci, H, W] into `dx`: dy padded by 2 − p, convolved with the rotated, transposed kernels. */
-export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: WinogradDims, dx: Tensor): Promise<void> {
-  const tiles = tilesOver(d.H, d.W);
-  const u = await transformWeight(gpu, w, d.Co, d.Ci, true);
-  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), tiles)) {
-    const v = await transformInput(gpu, dy, images, { C: d.Co, H: d.OH, W: d.OW, padH: 2 - d.PH, padW: 2 - d.PW, ...tiles });
+export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: WinogradDims, dx: Tensor, only?: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = sides({ C: d.Co, H: d.OH, W: d.OW, padH: 2 - d.PH, padW: 2 - d.PW }, { C: d.Ci, H: d.H, W: d.W }, only);
+  const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, true);
+  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
+    const v = await transformInput(gpu, dy, images, input);
     const m = await matmul(gpu, u, v);
-    await transformOutput(gpu, m, images, { C: d.Ci, H: d.H, W: d.W, padH: 0, padW: 0, ...tiles }, undefined, dx);
+    await transformOutput(gpu, m, images, output, undefined, dx);
     gpu.release(v, m);
   }
   gpu.release(u);
 }
 
 /** dw [Co, Ci, 3, 3] into `dw`: dU[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · (Bᵀ x B)[ξ]ᵀ, then Gᵀ dU G. */
-export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: WinogradDims, dw: Tensor): Promise<void> {
+export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: WinogradDims, dw: Tensor, only?: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = forwardSides(d, only);
   let du: Tensor | undefined;
   // Runs of images add their products in a fixed order, so the sum stays deterministic.
-  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), inputSide(d))) {
-    const v = await transformInput(gpu, x, images, inputSide(d));
-    const dm = await transformOutputGrad(gpu, dy, images, outputSide(d));
+  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
+    const v = await transformInput(gpu, x, images, input);
+    const dm = await transformOutputGrad(gpu, dy, images, output);
     const part = await matmul(gpu, dm, v, { transB: true });
     gpu.release(v, dm);
     if (!du) du = part;
@@ -171,6 +214,6 @@ export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d:
       gpu.release(part);
     }
   }
-  await transformWeightGrad(gpu, du!, d.Co, d.Ci, dw);
+  await transformWeightGrad(gpu, tile, du!, d.Co, d.Ci, dw);
   gpu.release(du);
 }

@@ -66,7 +66,7 @@ describe('benchmark options', () => {
   it('names the option and what was expected', () => {
     expect(() => parseSuiteOptions((n) => (n === 'batch' ? '0' : undefined))).toThrow('option batch must be a positive integer, got "0"');
     expect(() => parseSuiteOptions((n) => (n === 'profile' ? 'maybe' : undefined))).toThrow(/option profile is a switch/);
-    expect(() => parseSuiteOptions((n) => (n === 'conv' ? 'fft' : undefined))).toThrow('option conv: expected winograd or implicitGemm, got "fft"');
+    expect(() => parseSuiteOptions((n) => (n === 'conv' ? 'fft' : undefined))).toThrow('option conv: expected winograd or winogradF4 or winogradF6 or implicitGemm, got "fft"');
     expect(parseSuiteOptions((n) => (n === 'conv' ? 'implicitGemm' : undefined)).conv).toBe('implicitGemm');
     expect(() => selectSuites(['kernels', 'gemm'])).toThrow(/unknown suite gemm; expected kernels, augment, train, epoch/);
   });

@@ -12,8 +12,8 @@ import {
 } from '../../src/kernels/conv2d.ts';
 import { planSplitK } from '../../src/kernels/gemm.ts';
 import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
-import { setWinogradRunBytes, winogradApplies } from '../../src/kernels/winograd.ts';
-import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
+import { setWinogradRunBytes, tileFor, winogradApplies } from '../../src/kernels/winograd.ts';
+import { BACKWARD, FORWARD, WINOGRAD_FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { TestRandom } from '../helpers/random.ts';
 import * as ref from '../reference/conv2d.ts';
@@ -44,6 +44,7 @@ const cases: Case[] = [
   { name: '3x3 pad 2 (backward-data without padding)', input: [2, 4, 6, 5], weight: [5, 4, 3, 3], geometry: { padding: 2 } },
   { name: '3x3 pad 1, 4 → 4 channels on 8x8 (whole Winograd tiles)', input: [2, 4, 8, 8], weight: [4, 4, 3, 3], geometry: { padding: 1 } },
   { name: '3x3 padding [1, 0] on 11x9, batch 3 (partial Winograd tiles on both axes)', input: [3, 8, 11, 9], weight: [6, 8, 3, 3], geometry: { padding: [1, 0] } },
+  { name: '3x3 on 14x14, 6 → 5 channels (a 12x12 output: F6 tiles by default)', input: [2, 6, 14, 14], weight: [5, 6, 3, 3], geometry: {} },
 ];
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -74,6 +75,7 @@ function testCase(c: Case): void {
     const bias = randomF32(rng, d.Co);
     const dy = randomF32(rng, size(outShape));
     const expected = ref.conv2dBackward64(x, w, dy, d);
+    const forwardTolerance = winogradApplies(d) ? WINOGRAD_FORWARD : FORWARD;
 
     it('forward, with and without bias', async () => {
       expect(conv2dOutputShape(c.input, c.weight, c.geometry)).toEqual(outShape);
@@ -82,9 +84,9 @@ function testCase(c: Case): void {
       const Bias = gpu().upload(bias, [d.Co]);
       const Y = await conv2dForward(gpu(), X, W, Bias, c.geometry);
       expect(Y.shape).toEqual(outShape);
-      expectClose(await readAndRelease(Y), ref.conv2dForward64(x, w, bias, d), FORWARD, 'y');
+      expectClose(await readAndRelease(Y), ref.conv2dForward64(x, w, bias, d), forwardTolerance, 'y');
       const Y0 = await conv2dForward(gpu(), X, W, undefined, c.geometry);
-      expectClose(await readAndRelease(Y0), ref.conv2dForward64(x, w, undefined, d), FORWARD, 'y without bias');
+      expectClose(await readAndRelease(Y0), ref.conv2dForward64(x, w, undefined, d), forwardTolerance, 'y without bias');
       gpu().release(X, W, Bias);
     });
 
@@ -134,16 +136,40 @@ describe('conv2d (defaults: Winograd for stride-1 3x3, default GEMM config)', ()
   it('the defaults run stride-1 3x3 cases between 4 or more channels by Winograd', () => {
     expect(convAlgorithm(gpu())).toBe('winograd');
     const winograd = cases.filter((c) => winogradApplies(dimsOf(c))).map((c) => c.name);
-    expect(winograd).toHaveLength(5);
+    expect(winograd).toHaveLength(6);
     expect(winograd.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(false);
+  });
+
+  it('takes F6 tiles only where they need clearly fewer transformed points than F4', () => {
+    const out = (h: number, w: number) => tileFor(h, w).out;
+    expect(out(24, 24)).toBe(6); // MNIST conv2: 16 × 64 points against 36 × 36 (0.79×)
+    expect(out(26, 26)).toBe(4); // its backward-data: 25 × 64 against 49 × 36 (0.91×)
+    expect(out(10, 10)).toBe(6); // conv3: 4 × 64 against 9 × 36
+    expect(out(8, 8)).toBe(4); // conv4: 4 × 36 against 4 × 64
+    expect(out(32, 32)).toBe(4); // WRN: 36 × 64 = 64 × 36, a tie
+    expect(out(11, 7)).toBe(4);
+    expect(tileFor(24, 24, 4).out).toBe(4);
+    expect(tileFor(8, 8, 6).out).toBe(6);
   });
 });
 
+const winogradCases = () => cases.filter((c) => winogradApplies(dimsOf(c)));
+
+for (const algorithm of ['winogradF4', 'winogradF6'] as const) {
+  describe(`conv2d by ${algorithm} (one tile size for every pass) on every eligible case`, () => {
+    beforeAll(() => setConvAlgorithm(gpu(), algorithm));
+    afterAll(() => setConvAlgorithm(gpu(), 'winograd'));
+    for (const c of winogradCases()) testCase(c);
+  });
+}
+
 describe('conv2d by Winograd, the batch in runs of one image (tiles too large for one binding)', () => {
-  // 36 points × 8 channels × 6 output tiles × 4 bytes: the 11x9 case's batch of 3 runs one image at a time.
+  // 36 points × 8 channels × 6 output tiles × 4 bytes: the 11x9 case's batch of 3 (F4) runs one
+  // image at a time, and so does the 14x14 case's batch of 2 (F6: 64 × 6 × 4 tiles × 4 bytes).
   beforeAll(() => setWinogradRunBytes(gpu(), 36 * 8 * 6 * 4));
   afterAll(() => setWinogradRunBytes(gpu(), undefined));
   testCase(cases.find((c) => c.name.startsWith('3x3 padding [1, 0] on 11x9'))!);
+  testCase(cases.find((c) => c.name.startsWith('3x3 on 14x14'))!);
 });
 
 describe('conv2d by implicit GEMM only', () => {
