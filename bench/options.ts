@@ -49,7 +49,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'inference', kind: 'negatable', help: 'measure inference in the training suite (default on; --no-inference skips it)' },
   { name: 'profile', kind: 'flag', help: 'time every layer of the training step apart' },
   { name: 'images', kind: 'int', help: 'training images of the epoch suite (default 2048; a quarter as many are evaluated)' },
-  { name: 'conv', kind: 'text', help: `how stride-1 3×3 convolutions run in every suite: ${CONV_ALGORITHMS.join(' or ')} (default winograd)` },
+  { name: 'conv', kind: 'text', help: `how stride-1 3×3 convolutions run in every suite: ${CONV_ALGORITHMS.join(' or ')} (default auto)` },
   { name: 'wrn', kind: 'flag', help: 'augmentation suite: also time a WRN-40-2 step (tens of seconds on a software adapter)' },
 ];
 

@@ -22,6 +22,7 @@ import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
+import { directApplies } from '../../src/kernels/conv2dDirect.ts';
 import { winogradApplies } from '../../src/kernels/winograd.ts';
 import type { Metric } from '../record.ts';
 import { bestClock, round, timed, type Timing } from '../timing.ts';
@@ -132,9 +133,16 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
 }
 
 /**
- * The three passes of one layer shape; stride-1 3×3 layers by the implicit GEMM and by both
- * Winograd tile sizes, named apart, so a run shows what each gains per layer and pass. Rates count the direct method's FLOPs.
+ * The three passes of one layer shape, by each algorithm whose kernels differ on it (named
+ * apart: a first layer's `auto` is the direct kernels), so a run shows what each gains. Rates count the direct method's FLOPs.
  */
+/** The algorithms whose paths differ on this layer: Winograd's two tile sizes, or auto's direct kernels. */
+function algorithmsFor(d: Parameters<typeof winogradApplies>[0]): ConvAlgorithm[] {
+  if (winogradApplies(d)) return ['implicitGemm', 'winogradF4', 'winogradF6'];
+  if (directApplies(d)) return ['implicitGemm', 'auto'];
+  return ['implicitGemm'];
+}
+
 async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvShape): Promise<void> {
   const xShape = [batch, s.inC, s.size, s.size];
   const wShape = [s.outC, s.inC, s.kernel, s.kernel];
@@ -144,8 +152,9 @@ async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvSha
   const x = pseudoRandom(gpu, xShape);
   const w = pseudoRandom(gpu, wShape);
   const dy = pseudoRandom(gpu, yShape);
-  const both = winogradApplies({ Ci: s.inC, Co: s.outC, KH: s.kernel, KW: s.kernel, SH: s.stride, SW: s.stride, PH: s.padding, PW: s.padding });
-  const algorithms: ConvAlgorithm[] = both ? ['implicitGemm', 'winogradF4', 'winogradF6'] : ['implicitGemm'];
+  const dims = { Ci: s.inC, Co: s.outC, KH: s.kernel, KW: s.kernel, SH: s.stride, SW: s.stride, PH: s.padding, PW: s.padding };
+  const algorithms = algorithmsFor(dims);
+  const both = algorithms.length > 1;
   const current = convAlgorithm(gpu);
   try {
     for (const algorithm of algorithms) {

@@ -5,8 +5,10 @@
 // Backward-data runs one GEMM per stride phase so strided layers do no multiply-by-zero
 // work. The weight gradient has a long K (batch × output pixels) and a small M×N, so it
 // is cut with split-K and the partials are summed in a fixed order (deterministic).
-// Stride-1 3×3 layers take Winograd F(4×4, 3×3) or F(6×6, 3×3) instead (winograd.ts) unless
-// the GPU's conv algorithm is set to the implicit GEMM: 1.4–2.6× faster per pass on lavapipe.
+// Two faster paths take over where they apply, unless the GPU's conv algorithm is set to the
+// implicit GEMM: stride-1 3×3 layers run by Winograd F(4×4, 3×3) or F(6×6, 3×3) (winograd.ts,
+// 1.4–2.6× per pass on lavapipe), and layers with a short patch (a first layer) run forward
+// and backward-weight by direct kernels (conv2dDirect.ts).
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Specialization } from '../gpu/specialize.ts';
@@ -14,6 +16,7 @@ import { formatShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
 import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
+import { directApplies, directBackwardWeight, directForward } from './conv2dDirect.ts';
 import { winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward, type WinogradTileSize } from './winograd.ts';
 
 const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
@@ -70,17 +73,19 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
 }
 
 /**
- * How stride-1 3×3 convolutions run: Winograd (winograd.ts) with the tile size that covers each
- * pass's output with fewer points, Winograd with one tile size everywhere (F4: 4×4 outputs a
- * tile, F6: 6×6), or the implicit GEMM that every other shape uses.
+ * How convolutions run. auto: Winograd for stride-1 3×3 layers (winograd.ts, the tile size
+ * that suits each pass's output), direct kernels for a short patch's forward and
+ * backward-weight (conv2dDirect.ts), the implicit GEMM for the rest. winogradF4 / winogradF6:
+ * auto with one Winograd tile size everywhere (F4: 4×4 outputs a tile, F6: 6×6).
+ * implicitGemm: the implicit GEMM for everything.
  */
-export const CONV_ALGORITHMS = ['winograd', 'winogradF4', 'winogradF6', 'implicitGemm'] as const;
+export const CONV_ALGORITHMS = ['auto', 'winogradF4', 'winogradF6', 'implicitGemm'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
 const algorithms = new WeakMap<Gpu, ConvAlgorithm>();
 
 export function convAlgorithm(gpu: Gpu): ConvAlgorithm {
-  return algorithms.get(gpu) ?? 'winograd';
+  return algorithms.get(gpu) ?? 'auto';
 }
 
 export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
@@ -89,11 +94,15 @@ export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
 
 const PINNED_TILES: Partial<Record<ConvAlgorithm, WinogradTileSize>> = { winogradF4: 4, winogradF6: 6 };
 
-/** Winograd's tile choice (undefined: per pass) when this convolution runs by Winograd, else false. */
-function winogradPlan(gpu: Gpu, d: ConvDims): { only: WinogradTileSize | undefined } | false {
+/** The kernels one pass of a convolution runs on. */
+type ConvPath = { kind: 'winograd'; only: WinogradTileSize | undefined } | { kind: 'direct' } | { kind: 'implicitGemm' };
+
+function pathFor(gpu: Gpu, d: ConvDims, pass: 'forward' | 'backwardData' | 'backwardWeight'): ConvPath {
   const algorithm = convAlgorithm(gpu);
-  if (algorithm === 'implicitGemm' || !winogradApplies(d)) return false;
-  return { only: PINNED_TILES[algorithm] };
+  if (algorithm === 'implicitGemm') return { kind: 'implicitGemm' };
+  if (winogradApplies(d)) return { kind: 'winograd', only: PINNED_TILES[algorithm] };
+  if (pass !== 'backwardData' && directApplies(d)) return { kind: 'direct' };
+  return { kind: 'implicitGemm' };
 }
 
 const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
@@ -196,8 +205,9 @@ export async function conv2dForward(
     throw new Error(`${name}: out must hold f32 ${formatShape(shape)}, got ${out.dtype} ${formatShape(out.shape)}`);
   }
   const y = out ?? gpu.empty(shape);
-  const winograd = winogradPlan(gpu, d);
-  if (winograd) await winogradForward(gpu, x, w, bias, d, y, winograd.only);
+  const path = pathFor(gpu, d, 'forward');
+  if (path.kind === 'winograd') await winogradForward(gpu, x, w, bias, d, y, path.only);
+  else if (path.kind === 'direct') await directForward(gpu, x, w, bias, d, y);
   else await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
   return y;
 }
@@ -215,8 +225,8 @@ export async function conv2dBackwardData(
   checkTensor(name, 'w', w, weightShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dx = gpu.empty(inputShapeOf(d));
-  const winograd = winogradPlan(gpu, d);
-  if (winograd) await winogradBackwardData(gpu, dy, w, d, dx, winograd.only);
+  const path = pathFor(gpu, d, 'backwardData');
+  if (path.kind === 'winograd') await winogradBackwardData(gpu, dy, w, d, dx, path.only);
   // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
   else for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
   return dx;
@@ -235,8 +245,9 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'x', x, inputShapeOf(d));
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
-  const winograd = winogradPlan(gpu, d);
-  if (winograd) await winogradBackwardWeight(gpu, x, dy, d, dw, winograd.only);
+  const path = pathFor(gpu, d, 'backwardWeight');
+  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.only);
+  else if (path.kind === 'direct') await directBackwardWeight(gpu, x, dy, d, dw);
   else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;
 }

@@ -38,7 +38,9 @@ describe('benchmark suites at toy sizes', () => {
 
   it('kernels: only the --only matches, on the GPU clock where timestamps exist', () => {
     const kernels = run.metrics.filter((m) => m.suite === 'kernels');
-    expect(kernels.map((m) => m.name)).toEqual(['conv fwd mnist-cnn conv1 @28px', 'conv bwd-data mnist-cnn conv1 @28px', 'conv bwd-weight mnist-cnn conv1 @28px']);
+    // conv1's short patch runs by the direct kernels under auto: both algorithms are timed.
+    const passes = (algorithm: string) => ['fwd', 'bwd-data', 'bwd-weight'].map((pass) => `conv ${pass} mnist-cnn conv1 @28px ${algorithm}`);
+    expect(kernels.map((m) => m.name)).toEqual([...passes('implicitGemm'), ...passes('auto')]);
     const clock = run.environment.clock === 'gpu-timestamps' ? 'gpu' : 'wall';
     for (const m of kernels) expect(m.clock).toBe(clock);
   });
@@ -66,7 +68,7 @@ describe('benchmark options', () => {
   it('names the option and what was expected', () => {
     expect(() => parseSuiteOptions((n) => (n === 'batch' ? '0' : undefined))).toThrow('option batch must be a positive integer, got "0"');
     expect(() => parseSuiteOptions((n) => (n === 'profile' ? 'maybe' : undefined))).toThrow(/option profile is a switch/);
-    expect(() => parseSuiteOptions((n) => (n === 'conv' ? 'fft' : undefined))).toThrow('option conv: expected winograd or winogradF4 or winogradF6 or implicitGemm, got "fft"');
+    expect(() => parseSuiteOptions((n) => (n === 'conv' ? 'fft' : undefined))).toThrow('option conv: expected auto or winogradF4 or winogradF6 or implicitGemm, got "fft"');
     expect(parseSuiteOptions((n) => (n === 'conv' ? 'implicitGemm' : undefined)).conv).toBe('implicitGemm');
     expect(() => selectSuites(['kernels', 'gemm'])).toThrow(/unknown suite gemm; expected kernels, augment, train, epoch/);
   });
@@ -77,7 +79,7 @@ describe('benchmark options', () => {
     execFileSync(process.execPath, [runner, 'kernels', '--only', 'conv1 @28px', '--batch', '2', '--repeats', '1', '--matmul', '32', '--out', out], { stdio: 'pipe' });
     const saved = checkRun(JSON.parse(readFileSync(out, 'utf8')), out);
     expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv1 @28px', inference: true, profile: false });
-    expect(saved.metrics).toHaveLength(3);
+    expect(saved.metrics).toHaveLength(6);
     const bad = spawnSync(process.execPath, [runner, 'train', '--models', 'vgg'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/bench: option models: unknown vgg; expected names from mnist-cnn, wrn-40-2, resnet18/);

@@ -12,6 +12,7 @@ import {
 } from '../../src/kernels/conv2d.ts';
 import { planSplitK } from '../../src/kernels/gemm.ts';
 import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
+import { directApplies } from '../../src/kernels/conv2dDirect.ts';
 import { setWinogradRunBytes, tileFor, winogradApplies } from '../../src/kernels/winograd.ts';
 import { BACKWARD, FORWARD, WINOGRAD_FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -130,14 +131,20 @@ function allCases(): void {
   });
 }
 
-describe('conv2d (defaults: Winograd for stride-1 3x3, default GEMM config)', () => {
+describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short patches, default GEMM config)', () => {
   allCases();
 
   it('the defaults run stride-1 3x3 cases between 4 or more channels by Winograd', () => {
-    expect(convAlgorithm(gpu())).toBe('winograd');
+    expect(convAlgorithm(gpu())).toBe('auto');
     const winograd = cases.filter((c) => winogradApplies(dimsOf(c))).map((c) => c.name);
     expect(winograd).toHaveLength(6);
     expect(winograd.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(false);
+  });
+
+  it('the defaults run the forward and backward-weight of short patches by the direct kernels', () => {
+    const direct = cases.filter((c) => !winogradApplies(dimsOf(c)) && directApplies(dimsOf(c))).map((c) => c.name);
+    expect(direct).toHaveLength(10);
+    expect(direct.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(true);
   });
 
   it('takes F6 tiles only where they need clearly fewer transformed points than F4', () => {
@@ -158,7 +165,7 @@ const winogradCases = () => cases.filter((c) => winogradApplies(dimsOf(c)));
 for (const algorithm of ['winogradF4', 'winogradF6'] as const) {
   describe(`conv2d by ${algorithm} (one tile size for every pass) on every eligible case`, () => {
     beforeAll(() => setConvAlgorithm(gpu(), algorithm));
-    afterAll(() => setConvAlgorithm(gpu(), 'winograd'));
+    afterAll(() => setConvAlgorithm(gpu(), 'auto'));
     for (const c of winogradCases()) testCase(c);
   });
 }
@@ -174,7 +181,7 @@ describe('conv2d by Winograd, the batch in runs of one image (tiles too large fo
 
 describe('conv2d by implicit GEMM only', () => {
   beforeAll(() => setConvAlgorithm(gpu(), 'implicitGemm'));
-  afterAll(() => setConvAlgorithm(gpu(), 'winograd'));
+  afterAll(() => setConvAlgorithm(gpu(), 'auto'));
   allCases();
 });
 
