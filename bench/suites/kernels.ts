@@ -14,16 +14,16 @@ import {
   conv2dForward,
   conv2dOutputShape,
   convAlgorithm,
+  convPathName,
+  CONV_ALGORITHMS,
   setConvAlgorithm,
-  type ConvAlgorithm,
+  type ConvPass,
 } from '../../src/kernels/conv2d.ts';
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
-import { directApplies } from '../../src/kernels/conv2dDirect.ts';
-import { winogradApplies } from '../../src/kernels/winograd.ts';
 import type { Metric } from '../record.ts';
 import { bestClock, round, timed, type Timing } from '../timing.ts';
 import type { Suite, SuiteContext } from './suite.ts';
@@ -133,16 +133,10 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
 }
 
 /**
- * The three passes of one layer shape, by each algorithm whose kernels differ on it (named
- * apart: a first layer's `auto` is the direct kernels), so a run shows what each gains. Rates count the direct method's FLOPs.
+ * The three passes of one layer shape on every path a pass can take (implicit GEMM, either
+ * Winograd tile size, the direct kernels), each timed once and named by its path, so a run
+ * shows what each gains per layer. Rates count the direct method's FLOPs.
  */
-/** The algorithms whose paths differ on this layer: Winograd's two tile sizes, or auto's direct kernels. */
-function algorithmsFor(d: Parameters<typeof winogradApplies>[0]): ConvAlgorithm[] {
-  if (winogradApplies(d)) return ['implicitGemm', 'winogradF4', 'winogradF6'];
-  if (directApplies(d)) return ['implicitGemm', 'auto'];
-  return ['implicitGemm'];
-}
-
 async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvShape): Promise<void> {
   const xShape = [batch, s.inC, s.size, s.size];
   const wShape = [s.outC, s.inC, s.kernel, s.kernel];
@@ -152,17 +146,22 @@ async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvSha
   const x = pseudoRandom(gpu, xShape);
   const w = pseudoRandom(gpu, wShape);
   const dy = pseudoRandom(gpu, yShape);
-  const dims = { Ci: s.inC, Co: s.outC, KH: s.kernel, KW: s.kernel, SH: s.stride, SW: s.stride, PH: s.padding, PW: s.padding };
-  const algorithms = algorithmsFor(dims);
-  const both = algorithms.length > 1;
+  const passes: { pass: ConvPass; label: string; run: () => Promise<Tensor> }[] = [
+    { pass: 'forward', label: 'fwd', run: () => conv2dForward(gpu, x, w, undefined, geometry) },
+    { pass: 'backwardData', label: 'bwd-data', run: () => conv2dBackwardData(gpu, dy, w, xShape, geometry) },
+    { pass: 'backwardWeight', label: 'bwd-weight', run: () => conv2dBackwardWeight(gpu, x, dy, wShape, geometry) },
+  ];
   const current = convAlgorithm(gpu);
   try {
-    for (const algorithm of algorithms) {
-      setConvAlgorithm(gpu, algorithm);
-      const name = `${s.model} ${s.layer} @${s.size}px${both ? ` ${algorithm}` : ''}`;
-      await bench.time(`conv fwd ${name}`, flop, async () => [await conv2dForward(gpu, x, w, undefined, geometry)]);
-      await bench.time(`conv bwd-data ${name}`, flop, async () => [await conv2dBackwardData(gpu, dy, w, xShape, geometry)]);
-      await bench.time(`conv bwd-weight ${name}`, flop, async () => [await conv2dBackwardWeight(gpu, x, dy, wShape, geometry)]);
+    for (const { pass, label, run } of passes) {
+      const timed = new Set<string>();
+      for (const algorithm of CONV_ALGORITHMS) {
+        setConvAlgorithm(gpu, algorithm);
+        const path = convPathName(gpu, xShape, wShape, geometry, pass);
+        if (timed.has(path)) continue;
+        timed.add(path);
+        await bench.time(`conv ${label} ${s.model} ${s.layer} @${s.size}px ${path}`, flop, async () => [await run()]);
+      }
     }
   } finally {
     setConvAlgorithm(gpu, current);

@@ -17,7 +17,7 @@ import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
 import { directApplies, directBackwardWeight, directForward } from './conv2dDirect.ts';
-import { winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward, type WinogradTileSize } from './winograd.ts';
+import { tileFor, winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward, type WinogradTileSize } from './winograd.ts';
 
 const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
 
@@ -94,15 +94,27 @@ export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
 
 const PINNED_TILES: Partial<Record<ConvAlgorithm, WinogradTileSize>> = { winogradF4: 4, winogradF6: 6 };
 
-/** The kernels one pass of a convolution runs on. */
-type ConvPath = { kind: 'winograd'; only: WinogradTileSize | undefined } | { kind: 'direct' } | { kind: 'implicitGemm' };
+export type ConvPass = 'forward' | 'backwardData' | 'backwardWeight';
 
-function pathFor(gpu: Gpu, d: ConvDims, pass: 'forward' | 'backwardData' | 'backwardWeight'): ConvPath {
+/** The kernels one pass of a convolution runs on; Winograd with its tile size resolved. */
+type ConvPath = { kind: 'winograd'; tile: WinogradTileSize } | { kind: 'direct' } | { kind: 'implicitGemm' };
+
+function pathFor(gpu: Gpu, d: ConvDims, pass: ConvPass): ConvPath {
   const algorithm = convAlgorithm(gpu);
   if (algorithm === 'implicitGemm') return { kind: 'implicitGemm' };
-  if (winogradApplies(d)) return { kind: 'winograd', only: PINNED_TILES[algorithm] };
+  if (winogradApplies(d)) {
+    // Backward-data's output is dx, the others' y (or dy).
+    const [outH, outW] = pass === 'backwardData' ? [d.H, d.W] : [d.OH, d.OW];
+    return { kind: 'winograd', tile: tileFor(outH, outW, PINNED_TILES[algorithm]).out };
+  }
   if (pass !== 'backwardData' && directApplies(d)) return { kind: 'direct' };
   return { kind: 'implicitGemm' };
+}
+
+/** Which kernels a pass runs on under the GPU's conv algorithm: winogradF4, winogradF6, direct or implicitGemm (benchmarks name figures by it). */
+export function convPathName(gpu: Gpu, inputShape: readonly number[], weightShape: readonly number[], geometry: Conv2dGeometry, pass: ConvPass): string {
+  const path = pathFor(gpu, convDims('convPathName', inputShape, weightShape, geometry), pass);
+  return path.kind === 'winograd' ? `winogradF${path.tile}` : path.kind;
 }
 
 const inputShapeOf = (d: ConvDims) => [d.B, d.Ci, d.H, d.W];
@@ -206,7 +218,7 @@ export async function conv2dForward(
   }
   const y = out ?? gpu.empty(shape);
   const path = pathFor(gpu, d, 'forward');
-  if (path.kind === 'winograd') await winogradForward(gpu, x, w, bias, d, y, path.only);
+  if (path.kind === 'winograd') await winogradForward(gpu, x, w, bias, d, y, path.tile);
   else if (path.kind === 'direct') await directForward(gpu, x, w, bias, d, y);
   else await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
   return y;
@@ -226,7 +238,7 @@ export async function conv2dBackwardData(
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dx = gpu.empty(inputShapeOf(d));
   const path = pathFor(gpu, d, 'backwardData');
-  if (path.kind === 'winograd') await winogradBackwardData(gpu, dy, w, d, dx, path.only);
+  if (path.kind === 'winograd') await winogradBackwardData(gpu, dy, w, d, dx, path.tile);
   // Phases write disjoint pixels of dx, which a split-K sum over all of dx would clobber.
   else for (const gemm of backwardDataGemms(d)) await launchConv(gpu, gemm, [w, dy], undefined, dx, false);
   return dx;
@@ -246,7 +258,7 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
   const path = pathFor(gpu, d, 'backwardWeight');
-  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.only);
+  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.tile);
   else if (path.kind === 'direct') await directBackwardWeight(gpu, x, dy, d, dw);
   else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;

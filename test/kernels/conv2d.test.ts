@@ -7,8 +7,10 @@ import {
   conv2dForward,
   conv2dOutputShape,
   convAlgorithm,
+  convPathName,
   setConvAlgorithm,
   type Conv2dGeometry,
+  type ConvPass,
 } from '../../src/kernels/conv2d.ts';
 import { planSplitK } from '../../src/kernels/gemm.ts';
 import { defaultGemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
@@ -145,6 +147,18 @@ describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short 
     const direct = cases.filter((c) => !winogradApplies(dimsOf(c)) && directApplies(dimsOf(c))).map((c) => c.name);
     expect(direct).toHaveLength(10);
     expect(direct.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(true);
+  });
+
+  it('names the path of each pass: MNIST conv1 direct, conv2 by F6 forward and F4 backward-data', () => {
+    const conv1 = (pass: ConvPass) => convPathName(gpu(), [128, 1, 28, 28], [32, 1, 3, 3], {}, pass);
+    const conv2 = (pass: ConvPass) => convPathName(gpu(), [128, 32, 26, 26], [32, 32, 3, 3], {}, pass);
+    expect([conv1('forward'), conv1('backwardData'), conv1('backwardWeight')]).toEqual(['direct', 'implicitGemm', 'direct']);
+    expect([conv2('forward'), conv2('backwardData'), conv2('backwardWeight')]).toEqual(['winogradF6', 'winogradF4', 'winogradF6']);
+    setConvAlgorithm(gpu(), 'implicitGemm');
+    expect([conv1('forward'), conv2('forward')]).toEqual(['implicitGemm', 'implicitGemm']);
+    setConvAlgorithm(gpu(), 'winogradF4');
+    expect([conv1('forward'), conv2('forward')]).toEqual(['direct', 'winogradF4']);
+    setConvAlgorithm(gpu(), 'auto');
   });
 
   it('takes F6 tiles only where they need clearly fewer transformed points than F4', () => {
