@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { integerAtLeast, positiveNumber } from '../../src/cli/arguments.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
-import { methodTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
+import { flatnessChart, flatnessTable, methodTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
 import { prepareSuites, readResults, runAll, type StudyPaths } from './runner.ts';
 
 interface Options {
@@ -29,6 +29,8 @@ interface Options {
   espEpsilon?: number;
   espGamma?: number;
   l2Epsilon?: number;
+  flatnessDirections: number;
+  flatnessSamples: number;
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -38,7 +40,8 @@ const choiceFile = (o: Options) => join(o.results, 'sweep', 'choice.json');
 function settingsOf(o: Options): StudySettings {
   const seeds = o.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new Error(`--seeds must be comma-separated integers ≥ 0, got "${o.seeds}"`);
-  return { ...DEFAULT_SETTINGS, epochs: o.epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation };
+  const flatness = { ...DEFAULT_SETTINGS.flatness, directions: o.flatnessDirections, samples: o.flatnessSamples };
+  return { ...DEFAULT_SETTINGS, epochs: o.epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness };
 }
 
 /** ε and γ given on the command line, else the sweep's choice. */
@@ -80,6 +83,11 @@ function report(o: Options): void {
     sections.push('## ε sweep (validation split)', '', sweepTable(sweep), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, '');
   }
   if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', '### Error per corruption (%, mean over seeds)', '', perCorruptionTable(table1), '');
+  if (table1.some((s) => s.flatness)) {
+    writeFileAtomicSync(join(o.results, 'table1', 'flatness.svg'), encode(flatnessChart(table1)));
+    const f = table1.find((s) => s.flatness)!.flatness!;
+    sections.push('## Flatness (Figure 4 right)', '', `Mean rise of the training loss over ${f.directions} random directions per radius, on ${f.samples} training images (± standard error).`, '', flatnessTable(table1), '');
+  }
   const withSmoothing = table1.filter((s) => s.run.method === 'esp');
   if (ablation.length) sections.push('## Smoothing ablation (test set)', '', methodTable([...withSmoothing, ...ablation]), '');
   const hours = [...sweep, ...table1, ...ablation].reduce((a, s) => a + s.wallSeconds, 0) / 3600;
@@ -106,7 +114,9 @@ function withCommon(command: Command): Command {
     .option('--validation-suite-limit <n>', 'corrupt only the first n validation images', integerAtLeast('--validation-suite-limit', 1))
     .option('--esp-epsilon <ε>', 'Table 1 ESP ε instead of the sweep\'s choice', positiveNumber('--esp-epsilon'))
     .option('--esp-gamma <γ>', 'Table 1 ESP γ instead of the sweep\'s choice', positiveNumber('--esp-gamma'))
-    .option('--l2-epsilon <ε>', 'Table 1 L2 ε instead of the sweep\'s choice', positiveNumber('--l2-epsilon'));
+    .option('--l2-epsilon <ε>', 'Table 1 L2 ε instead of the sweep\'s choice', positiveNumber('--l2-epsilon'))
+    .option('--flatness-directions <n>', 'random directions per radius of the flatness runs (Naive, ESP, AugMix, first seed)', integerAtLeast('--flatness-directions', 2), DEFAULT_SETTINGS.flatness.directions)
+    .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples);
 }
 
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();

@@ -9,6 +9,8 @@
 //   (minus nothing), several seeds, scored on the test set and Fashion-MNIST-C.
 // - ablation: ESP without label smoothing (`esp-hard`) at Table 1's ε; the with-smoothing
 //   side is Table 1's ESP runs.
+// - flatness (Figure 4 right, §1.7): the first seed's Naive, ESP and AugMix runs of Table 1 also
+//   measure their checkpoint's flatness (`espgpu flatness`) once trained.
 
 export type StudyName = 'sweep' | 'table1' | 'ablation';
 export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation'];
@@ -29,6 +31,8 @@ export interface StudySettings {
   /** ALGORITHMS.md §1.7's MNIST grid; τ = ε, σ = ε/2 throughout. */
   epsilons: readonly number[];
   gammas: readonly number[];
+  /** `espgpu flatness` of the first seed's Naive, ESP and AugMix models. */
+  flatness: { radii: readonly number[]; directions: number; samples: number };
 }
 
 export const DEFAULT_SETTINGS: StudySettings = {
@@ -39,6 +43,8 @@ export const DEFAULT_SETTINGS: StudySettings = {
   validation: 5_000,
   epsilons: [0.5, 1, 1.5, 2, 3, 4],
   gammas: [10, 20],
+  // §1.7: 50 directions a radius; the loss over 2,000 training images.
+  flatness: { radii: [2, 4, 8, 16, 32], directions: 50, samples: 2000 },
 };
 
 /** What Table 1 and the ablation need from the sweep (or from the user). */
@@ -59,9 +65,18 @@ export interface Run {
   evaluatedOn: 'validation' | 'test';
   /** `espgpu train` arguments, without the per-run file paths the runner adds. */
   args: string[];
+  /** `espgpu flatness` arguments, without the checkpoint, when the run measures its flatness. */
+  flatness?: string[];
 }
 
 const TABLE1_METHODS = ['none', 'l2', 'esp', 'augmix', 'augmix+l2', 'augmix+esp'] as const;
+/** Figure 4 right's models. */
+const FLATNESS_METHODS: readonly string[] = ['none', 'esp', 'augmix'];
+
+function flatnessArgs(s: StudySettings): string[] {
+  const f = s.flatness;
+  return ['--dataset', 'fashion-mnist', '--radii', f.radii.join(','), '--directions', String(f.directions), '--samples', String(f.samples)];
+}
 
 function trainArgs(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }): string[] {
   const args = ['--preset', 'mnist', '--dataset', 'fashion-mnist', '--method', method, '--seed', String(seed), '--epochs', String(epochs)];
@@ -100,7 +115,9 @@ function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettin
       const args = trainArgs(method, seed, s.epochs, perturbation);
       if (s.trainLimit !== undefined) args.push('--train-limit', String(s.trainLimit));
       if (s.evalLimit !== undefined) args.push('--eval-limit', String(s.evalLimit));
-      return { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', args };
+      const run: Run = { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', args };
+      if (study === 'table1' && seed === s.seeds[0] && FLATNESS_METHODS.includes(method)) run.flatness = flatnessArgs(s);
+      return run;
     }),
   );
 }

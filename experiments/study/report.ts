@@ -5,11 +5,20 @@ import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { lineChartSvg, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
 
+/** What `espgpu flatness --json` reports (the parts the study uses). */
+export interface FlatnessRecord {
+  baseLoss: number;
+  directions: number;
+  samples: number;
+  radii: { radius: number; mean: number; standardError: number }[];
+}
+
 /** What runner.ts writes to each run's result.json. */
 export interface RunRecord {
   run: Run;
   wallSeconds: number;
   output: { corruption?: CorruptionReport; done: { seconds: number; imagesPerSecond?: number } };
+  flatness?: FlatnessRecord;
 }
 
 export interface Scored {
@@ -18,6 +27,7 @@ export interface Scored {
   meanCorruptionError: number;
   perCorruption: Record<string, number>;
   wallSeconds: number;
+  flatness?: FlatnessRecord;
 }
 
 export function scoreOf(record: RunRecord): Scored {
@@ -29,6 +39,7 @@ export function scoreOf(record: RunRecord): Scored {
     meanCorruptionError: c.meanCorruptionError,
     perCorruption: Object.fromEntries(c.corruptions.map((x) => [x.corruption, x.error])),
     wallSeconds: record.wallSeconds,
+    ...(record.flatness ? { flatness: record.flatness } : {}),
   };
 }
 
@@ -93,4 +104,26 @@ export function sweepChart(scored: readonly Scored[]): string {
   const xs = scored.filter((s) => s.run.epsilon !== undefined).map((s) => s.run.epsilon!);
   if (naive && xs.length) series.push({ label: 'Naive', dashed: true, points: [[Math.min(...xs), naive.meanCorruptionError], [Math.max(...xs), naive.meanCorruptionError]] });
   return lineChartSvg(series, 'ε sweep: Fashion-MNIST-C corruption error on the validation split', 'ε (L2 size in [0, 1] pixels)', 'mean corruption error (%)');
+}
+
+/** Figure 4 right as a table: the mean loss rise ± standard error at each radius, per measured run. */
+export function flatnessTable(scored: readonly Scored[]): string {
+  const measured = scored.filter((s) => s.flatness);
+  if (!measured.length) return '';
+  const radii = measured[0]!.flatness!.radii.map((r) => r.radius);
+  const rows = measured.map((s) => {
+    const f = s.flatness!;
+    const cells = f.radii.map((r) => `${r.mean.toFixed(4)} ± ${r.standardError.toFixed(4)}`);
+    return `| ${nameOf(s.run.method)} | ${s.run.seed} | ${f.baseLoss.toFixed(4)} | ${cells.join(' | ')} |`;
+  });
+  const header = `| method | seed | L(θ) | ${radii.map((r) => `r = ${r}`).join(' | ')} |`;
+  return [header, `|---|---|---:|${radii.map(() => '---:').join('|')}|`, ...rows].join('\n');
+}
+
+/** Figure 4 right: mean loss rise against the radius, one line per measured run. */
+export function flatnessChart(scored: readonly Scored[]): string {
+  const series: Series[] = scored
+    .filter((s) => s.flatness)
+    .map((s) => ({ label: `${nameOf(s.run.method)} (seed ${s.run.seed})`, points: s.flatness!.radii.map((r) => [r.radius, r.mean] as const) }));
+  return lineChartSvg(series, 'Flatness: mean training-loss rise at random points of each radius', 'radius ‖Δ‖ in parameter space', 'mean loss rise L(θ + Δ) − L(θ)');
 }

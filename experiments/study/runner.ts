@@ -86,9 +86,17 @@ export async function runOne(paths: StudyPaths, run: Run, log: (line: string) =>
   ], log);
   const output = JSON.parse(stdout) as { done: { status: string } };
   if (output.done.status !== 'completed') throw new Error(`${run.study}/${run.id} stopped (${output.done.status}) before the end`);
-  const record = { run, wallSeconds: (performance.now() - started) / 1000, resumed: resuming, output };
+  // Before result.json: a run killed here resumes from its final checkpoint and measures again.
+  const flatness = run.flatness ? await measureFlatness(paths, run, checkpoint, log) : undefined;
+  const record = { run, wallSeconds: (performance.now() - started) / 1000, resumed: resuming, output, ...(flatness ? { flatness } : {}) };
   writeFileAtomicSync(result, new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
   log(`finished ${run.study}/${run.id} in ${record.wallSeconds.toFixed(0)} s`);
+}
+
+/** `espgpu flatness` of a finished run's checkpoint (the weights at the end of training). */
+async function measureFlatness(paths: StudyPaths, run: Run, checkpoint: string, log: (line: string) => void): Promise<unknown> {
+  log(`measuring the flatness of ${run.study}/${run.id}`);
+  return JSON.parse(await espgpu(paths, ['flatness', '--checkpoint', checkpoint, ...run.flatness!, '--json'], log));
 }
 
 /** Runs the plan with up to `jobs` runs at once (one on a software adapter: it uses every core). */

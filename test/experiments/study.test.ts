@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, type Choice } from '../../experiments/study/plan.ts';
-import { meanStd, methodTable, perCorruptionTable, scoreOf, sweepChart, type RunRecord } from '../../experiments/study/report.ts';
+import { flatnessChart, flatnessTable, meanStd, methodTable, perCorruptionTable, scoreOf, sweepChart, type RunRecord } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
@@ -35,6 +35,13 @@ describe('study plan', () => {
     expect(planStudy('ablation', DEFAULT_SETTINGS, choice).map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
   });
 
+  it('the first seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {
+    const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
+    expect(runs.filter((r) => r.flatness).map((r) => r.id)).toEqual(['none-seed0', 'esp-seed0', 'augmix-seed0']);
+    expect(runs.find((r) => r.id === 'esp-seed0')!.flatness!.join(' ')).toBe('--dataset fashion-mnist --radii 2,4,8,16,32 --directions 50 --samples 2000');
+    expect(planStudy('ablation', DEFAULT_SETTINGS, choice).some((r) => r.flatness)).toBe(false);
+  });
+
   it('chooses, per method, the sweep point with the lowest validation corruption error', () => {
     const runs = planStudy('sweep', DEFAULT_SETTINGS);
     const error = (r: (typeof runs)[number]) => (r.method === 'esp' ? Math.abs(r.epsilon! - 2) + (r.gamma === 20 ? 0.1 : 0) : r.method === 'l2' ? Math.abs(r.epsilon! - 3) : 50);
@@ -55,7 +62,7 @@ describe('miniature Table 1 through espgpu', () => {
 
   it('generates the suites, trains Naive and ESP, scores them, and skips finished runs when rerun', async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npm test does)`);
-    const settings = { ...DEFAULT_SETTINGS, epochs: 1, seeds: [0], trainLimit: 2048, evalLimit: 500 };
+    const settings = { ...DEFAULT_SETTINGS, epochs: 1, seeds: [0], trainLimit: 2048, evalLimit: 500, flatness: { radii: [1, 4], directions: 2, samples: 64 } };
     const runs = planStudy('table1', settings, choice).filter((r) => r.method === 'none' || r.method === 'esp');
     const log = () => {};
     await prepareSuites(paths, { validation: 5000, testLimit: 100, validationLimit: 100 }, log);
@@ -70,6 +77,14 @@ describe('miniature Table 1 through espgpu', () => {
     }
     expect(methodTable(scored)).toMatch(/\| Naive \| 0 \|[\s\S]*\| Naive \+ ESP \| 0 \|/);
     expect(perCorruptionTable(scored).split('\n')).toHaveLength(2 + 15);
+    // Both are the first seed of a flatness method: their records hold the measurement.
+    for (const s of scored) {
+      expect(s.flatness!.radii.map((r) => r.radius)).toEqual([1, 4]);
+      expect(s.flatness!.directions).toBe(2);
+      expect(Number.isFinite(s.flatness!.baseLoss)).toBe(true);
+    }
+    expect(flatnessTable(scored).split('\n')).toHaveLength(2 + 2);
+    expect(flatnessChart(scored).match(/<polyline/g)).toHaveLength(2);
     const written = statSync(resultFile(paths, runs[0]!)).mtimeMs;
     await runAll(paths, runs, 1, log);
     expect(statSync(resultFile(paths, runs[0]!)).mtimeMs).toBe(written);
