@@ -1,5 +1,5 @@
 // 2-D convolution (NCHW, f32, zero padding) as implicit GEMM: operand access for the GEMM
-// core (gemm.wgsl is appended after this file). No im2col buffer: the loaders gather the
+// core (convGeometry.wgsl goes before this file, gemm.wgsl after it). No im2col buffer: the loaders gather the
 // image patches straight from the tensors. MODE picks the product:
 //
 //   0 forward          y[b,co,oh,ow] = Σ_{ci,kh,kw} w[co,ci,kh,kw] · x[b,ci,oh·SH−PH+kh, ow·SW−PW+kw] (+ bias[co])
@@ -10,10 +10,9 @@
 //   2 backward-weight  dw[co,ci,kh,kw] = Σ_{b,oh,ow} dy[b,co,oh,ow] · x[b,ci,oh·SH−PH+kh, ow·SW−PW+kw]
 //                      M = CO, N = CI·KH·KW, K = B·OH·OW;  A = dy, B = x, C = dw
 //
-// The whole geometry except the batch is const, specialized per layer by the wrapper: the
-// loaders split GEMM indices into (image, channel, row, column) on every call, and
-// division by a constant is a multiply and a shift where division by a uniform is a long
-// emulated sequence (lavapipe runs forward and backward-data about 2x faster this way).
+// The whole geometry except the batch is const (convGeometry.wgsl): the loaders split GEMM
+// indices into (image, channel, row, column) on every call, and lavapipe runs forward and
+// backward-data about 2x faster with constant divisors.
 // A model has a handful of distinct layer shapes; the batch size stays a uniform, so a
 // short last batch compiles nothing new.
 //
@@ -46,26 +45,10 @@ const BACKWARD_WEIGHT: u32 = 2u;
 const MODE: u32 = 0u;
 // 0: no bias, 1: bias[co] added in the store (forward only, never with split-K).
 const BIAS: u32 = 0u;
-// x [B, CI, H, W] * w [CO, CI, KH, KW] → y [B, CO, OH, OW], stride SH×SW, padding PH×PW.
-const CI: u32 = 1u;
-const H: u32 = 3u;
-const W: u32 = 3u;
-const CO: u32 = 1u;
-const KH: u32 = 3u;
-const KW: u32 = 3u;
-const OH: u32 = 1u;
-const OW: u32 = 1u;
-const SH: u32 = 1u;
-const SW: u32 = 1u;
-const PH: u32 = 0u;
-const PW: u32 = 0u;
 // Backward-data only: the residue class of kh (mod SH) and kw (mod SW) of this launch.
 const PHASE_H: u32 = 0u;
 const PHASE_W: u32 = 0u;
 
-const TAPS: u32 = KH * KW;
-const IN_PLANE: u32 = H * W;
-const OUT_PLANE: u32 = OH * OW;
 const IN_IMAGE: u32 = CI * IN_PLANE;
 const OUT_IMAGE: u32 = CO * OUT_PLANE;
 

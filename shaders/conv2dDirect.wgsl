@@ -12,8 +12,8 @@
 //
 // where window(b,p)[k], k = ci·KH·KW + kh·KW + kw, is x[b, ci, oh·SH − PH + kh, ow·SW − PW + kw]
 // (0 in the padding) for p = oh·OW + ow. Consecutive invocations take consecutive pixels, so
-// neighbouring lanes read and write neighbouring addresses. The geometry is const, as in
-// conv2d.wgsl (division by a constant is cheap, by a uniform is not); the batch is a uniform.
+// neighbouring lanes read and write neighbouring addresses. The geometry is const
+// (convGeometry.wgsl, concatenated before this file); the batch is a uniform.
 //
 // Bindings: 0 params; forward: 1 x, 2 w, 3 bias (in the layout always, read when BIAS = 1),
 // 4 y; backward-weight: 1 x, 2 dy, 3 part.
@@ -26,27 +26,12 @@ struct DirectParams {
 
 const WG: u32 = 64u;
 const BIAS: u32 = 0u;
-const CI: u32 = 1u;
-const H: u32 = 3u;
-const W: u32 = 3u;
-const CO: u32 = 1u;
-const KH: u32 = 3u;
-const KW: u32 = 3u;
-const OH: u32 = 1u;
-const OW: u32 = 1u;
-const SH: u32 = 1u;
-const SW: u32 = 1u;
-const PH: u32 = 0u;
-const PW: u32 = 0u;
 // Output channels one backward-weight invocation accumulates (divides CO).
 const CO_BLOCK: u32 = 1u;
-// Consecutive output pixels one forward invocation computes, as the lanes of a vec4.
+// Output pixels one forward invocation computes (i + j·slices), as the lanes of a vec4.
 const PIXELS: u32 = 4u;
 
-const TAPS: u32 = KH * KW;
 const K: u32 = CI * TAPS;
-const IN_PLANE: u32 = H * W;
-const OUT_PLANE: u32 = OH * OW;
 
 @group(0) @binding(0) var<uniform> params: DirectParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

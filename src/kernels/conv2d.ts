@@ -17,9 +17,10 @@ import { checkTensor, pairOf } from './checks.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { channelSum, sumSplits } from './reduce.ts';
 import { directApplies, directBackwardWeight, directForward } from './conv2dDirect.ts';
+import { convGeometryConsts, convGeometryShader, type ConvDims } from './convDims.ts';
 import { tileFor, winogradApplies, winogradBackwardData, winogradBackwardWeight, winogradForward, type WinogradTileSize } from './winograd.ts';
 
-const op = { file: 'conv2d.wgsl', code: conv2dWgsl };
+const files = [convGeometryShader, { file: 'conv2d.wgsl', code: conv2dWgsl }];
 
 const MODE = { forward: 0, backwardData: 1, backwardWeight: 2 } as const;
 
@@ -28,23 +29,6 @@ export interface Conv2dGeometry {
   stride?: number | [number, number];
   /** Zeros on each side of both axes, or [height, width]; 0 by default. */
   padding?: number | [number, number];
-}
-
-/** Every size of one convolution, validated: x [B, Ci, H, W] * w [Co, Ci, KH, KW] → y [B, Co, OH, OW]. */
-interface ConvDims {
-  B: number;
-  Ci: number;
-  H: number;
-  W: number;
-  Co: number;
-  KH: number;
-  KW: number;
-  OH: number;
-  OW: number;
-  SH: number;
-  SW: number;
-  PH: number;
-  PW: number;
 }
 
 function check4d(op: string, name: string, shape: readonly number[], layout: string): [number, number, number, number] {
@@ -126,10 +110,6 @@ export function conv2dOutputShape(inputShape: readonly number[], weightShape: re
   return outputShapeOf(convDims('conv2dOutputShape', inputShape, weightShape, geometry));
 }
 
-/** The whole geometry but the batch, as the shader's consts (see conv2d.wgsl for why). */
-function geometryConsts(d: ConvDims): Specialization {
-  return { CI: d.Ci, H: d.H, W: d.W, CO: d.Co, KH: d.KH, KW: d.KW, OH: d.OH, OW: d.OW, SH: d.SH, SW: d.SW, PH: d.PH, PW: d.PW };
-}
 
 /** One GEMM C[M, N] = A[M, K] · B[K, N] of a convolution and the consts that select it. */
 interface ConvGemm {
@@ -150,7 +130,7 @@ async function launchConv(gpu: Gpu, g: ConvGemm, operands: [Tensor, Tensor], bia
   const split = planSplitK(gpu, M, N, K, bias || !splittable ? 1 : undefined);
   const target = split.splits > 1 ? gpu.empty([split.splits, M * N]) : out;
   await launchGemm(gpu, {
-    op,
+    files,
     M,
     N,
     K,
@@ -172,11 +152,11 @@ function phaseAxis(size: number, kernel: number, stride: number, padding: number
 }
 
 function forwardGemm(d: ConvDims): ConvGemm {
-  return { M: d.Co, N: d.B * d.OH * d.OW, K: d.Ci * d.KH * d.KW, consts: { ...geometryConsts(d), MODE: MODE.forward } };
+  return { M: d.Co, N: d.B * d.OH * d.OW, K: d.Ci * d.KH * d.KW, consts: { ...convGeometryConsts(d), MODE: MODE.forward } };
 }
 
 function backwardWeightGemm(d: ConvDims): ConvGemm {
-  return { M: d.Co, N: d.Ci * d.KH * d.KW, K: d.B * d.OH * d.OW, consts: { ...geometryConsts(d), MODE: MODE.backwardWeight } };
+  return { M: d.Co, N: d.Ci * d.KH * d.KW, K: d.B * d.OH * d.OW, consts: { ...convGeometryConsts(d), MODE: MODE.backwardWeight } };
 }
 
 /** Backward-data as one GEMM per stride phase; together they write every element of dx once. */
@@ -192,7 +172,7 @@ function backwardDataGemms(d: ConvDims): ConvGemm[] {
         N: d.B * rows.count * cols.count,
         // Zero when the kernel is narrower than the stride: the GEMM then stores zeros.
         K: d.Co * rows.taps * cols.taps,
-        consts: { ...geometryConsts(d), MODE: MODE.backwardData, PHASE_H: phaseH, PHASE_W: phaseW },
+        consts: { ...convGeometryConsts(d), MODE: MODE.backwardData, PHASE_H: phaseH, PHASE_W: phaseW },
       });
     }
   return gemms;

@@ -5,12 +5,12 @@
 // layer's backward-data has K = Co·KH·KW, which is not short. Kernels: conv2dDirect.wgsl.
 import conv2dDirectWgsl from '../../shaders/conv2dDirect.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
-import type { Specialization } from '../gpu/specialize.ts';
 import type { Tensor } from '../gpu/tensor.ts';
+import { convGeometryConsts, convGeometryShader, type ConvDims } from './convDims.ts';
 import { grid1d } from './grid.ts';
 import { sumSplits } from './reduce.ts';
 
-const file = { file: 'conv2dDirect.wgsl', code: conv2dDirectWgsl };
+const files = [convGeometryShader, { file: 'conv2dDirect.wgsl', code: conv2dDirectWgsl }];
 const WG = 64;
 /** Output pixels per forward invocation (PIXELS in the shader). */
 const PIXELS = 4;
@@ -19,29 +19,8 @@ export const MAX_DIRECT_PATCH = 32;
 /** Backward-weight invocations per channel block: enough to fill the cores, few partials to sum. */
 const SLICES = 1024;
 
-/** The geometry the direct kernels need: x [B, Ci, H, W] * w [Co, Ci, KH, KW] → y [B, Co, OH, OW]. */
-export interface DirectDims {
-  B: number;
-  Ci: number;
-  H: number;
-  W: number;
-  Co: number;
-  KH: number;
-  KW: number;
-  OH: number;
-  OW: number;
-  SH: number;
-  SW: number;
-  PH: number;
-  PW: number;
-}
-
 export function directApplies(d: { Ci: number; KH: number; KW: number }): boolean {
   return d.Ci * d.KH * d.KW <= MAX_DIRECT_PATCH;
-}
-
-function geometryConsts(d: DirectDims): Specialization {
-  return { CI: d.Ci, H: d.H, W: d.W, CO: d.Co, KH: d.KH, KW: d.KW, OH: d.OH, OW: d.OW, SH: d.SH, SW: d.SW, PH: d.PH, PW: d.PW };
 }
 
 /** The largest block of output channels, up to 8, that divides Co: each invocation's sums live in registers. */
@@ -51,23 +30,23 @@ function channelBlock(Co: number): number {
 }
 
 /** y [B, Co, OH, OW] = conv(x, w) + bias into `y`. */
-export async function directForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: DirectDims, y: Tensor): Promise<void> {
+export async function directForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor): Promise<void> {
   const pixels = d.B * d.OH * d.OW;
   const lanes = Math.ceil(pixels / PIXELS);
-  const consts = { ...geometryConsts(d), BIAS: bias ? 1 : 0 };
+  const consts = { ...convGeometryConsts(d), BIAS: bias ? 1 : 0 };
   // The bias binding is in the layout either way; without a bias nothing reads it.
-  await gpu.dispatch({ files: [file], entryPoint: 'directForward', consts }, [x, w, bias ?? w, y], grid1d(gpu, lanes, WG), packParams(pixels, lanes));
+  await gpu.dispatch({ files, entryPoint: 'directForward', consts }, [x, w, bias ?? w, y], grid1d(gpu, lanes, WG), packParams(pixels, lanes));
 }
 
 /** dw [Co, Ci, KH, KW] into `dw`: per-slice partial sums over the output pixels, then their sum in a fixed order. */
-export async function directBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: DirectDims, dw: Tensor): Promise<void> {
+export async function directBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor): Promise<void> {
   const pixels = d.B * d.OH * d.OW;
   const slices = Math.min(SLICES, pixels);
   const block = channelBlock(d.Co);
   const parts = gpu.empty([slices, d.Co * d.Ci * d.KH * d.KW]);
   const invocations = slices * (d.Co / block);
-  const consts = { ...geometryConsts(d), CO_BLOCK: block };
-  await gpu.dispatch({ files: [file], entryPoint: 'directBackwardWeight', consts }, [x, dy, parts], grid1d(gpu, invocations, WG), packParams(pixels, slices));
+  const consts = { ...convGeometryConsts(d), CO_BLOCK: block };
+  await gpu.dispatch({ files, entryPoint: 'directBackwardWeight', consts }, [x, dy, parts], grid1d(gpu, invocations, WG), packParams(pixels, slices));
   await sumSplits(gpu, parts, slices, dw);
   gpu.release(parts);
 }

@@ -9,7 +9,8 @@ import type { Specialization } from '../gpu/specialize.ts';
 import { gemmConfig, type GemmConfig } from './gemmConfig.ts';
 
 export interface GemmLaunch {
-  op: ShaderFile;
+  /** The op's files (its operand loaders last), concatenated before the GEMM core. */
+  files: readonly ShaderFile[];
   M: number;
   N: number;
   K: number;
@@ -68,7 +69,7 @@ export async function launchGemm(gpu: Gpu, launch: GemmLaunch): Promise<void> {
   const { splits, kPerSplit } = launch.split ?? { splits: 1, kPerSplit: launch.K };
   await gpu.dispatch(
     {
-      files: [launch.op, { file: 'gemm.wgsl', code: gemmCore }],
+      files: [...launch.files, { file: 'gemm.wgsl', code: gemmCore }],
       entryPoint: c.variant,
       consts: { ...launch.consts, WG_M: c.WG_M, WG_N: c.WG_N, TM: c.TM, TN: c.TN, TK: c.TK },
     },

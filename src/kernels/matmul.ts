@@ -7,7 +7,7 @@ import { Tensor, formatShape } from '../gpu/tensor.ts';
 import { launchGemm, planSplitK } from './gemm.ts';
 import { sumSplits } from './reduce.ts';
 
-const op = { file: 'matmul.wgsl', code: matmulWgsl };
+const files = [{ file: 'matmul.wgsl', code: matmulWgsl }];
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -48,7 +48,7 @@ export async function matmul(gpu: Gpu, a: Tensor, b: Tensor, options: MatmulOpti
   const split = planSplitK(gpu, M, N, K, bias ? 1 : options.splits, batchesA);
   const target = split.splits > 1 ? gpu.empty([split.splits, batchesA * M * N]) : out;
   await launchGemm(gpu, {
-    op,
+    files,
     M,
     N,
     K,

@@ -10,6 +10,7 @@ import winogradF4Wgsl from '../../shaders/winogradF4.wgsl';
 import winogradF6Wgsl from '../../shaders/winogradF6.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
+import type { ConvDims } from './convDims.ts';
 import { add } from './eltwise.ts';
 import { grid1d } from './grid.ts';
 import { matmul } from './matmul.ts';
@@ -31,19 +32,6 @@ const WINOGRAD_TILES: Record<WinogradTileSize, WinogradTile> = {
   4: { out: 4, points: 36, matrices: { file: 'winogradF4.wgsl', code: winogradF4Wgsl } },
   6: { out: 6, points: 64, matrices: { file: 'winogradF6.wgsl', code: winogradF6Wgsl } },
 };
-
-/** The geometry Winograd needs: x [B, Ci, H, W] * w [Co, Ci, 3, 3], stride 1 → y [B, Co, OH, OW]. */
-export interface WinogradDims {
-  B: number;
-  Ci: number;
-  H: number;
-  W: number;
-  Co: number;
-  OH: number;
-  OW: number;
-  PH: number;
-  PW: number;
-}
 
 /** A run of images of the batch: the transformed tiles of a whole batch may not fit one binding. */
 interface Images {
@@ -170,10 +158,10 @@ function sides(input: Omit<ImageSide, 'tile' | 'tilesH' | 'tilesW'>, output: { C
 }
 
 /** The forward's (and backward-weight's): x under the tiles of y. */
-const forwardSides = (d: WinogradDims, only: WinogradTileSize | undefined) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, only);
+const forwardSides = (d: ConvDims, only: WinogradTileSize | undefined) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, only);
 
 /** y [B, Co, OH, OW] = conv(x, w) + bias into `y`; `only` pins the tile size (tileFor). */
-export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: WinogradDims, y: Tensor, only?: WinogradTileSize): Promise<void> {
+export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor, only?: WinogradTileSize): Promise<void> {
   const { tile, input, output } = forwardSides(d, only);
   const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, false);
   for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
@@ -186,7 +174,7 @@ export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tens
 }
 
 /** dx [B, Ci, H, W] into `dx`: dy padded by 2 − p, convolved with the rotated, transposed kernels. */
-export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: WinogradDims, dx: Tensor, only?: WinogradTileSize): Promise<void> {
+export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: ConvDims, dx: Tensor, only?: WinogradTileSize): Promise<void> {
   const { tile, input, output } = sides({ C: d.Co, H: d.OH, W: d.OW, padH: 2 - d.PH, padW: 2 - d.PW }, { C: d.Ci, H: d.H, W: d.W }, only);
   const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, true);
   for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
@@ -199,7 +187,7 @@ export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: W
 }
 
 /** dw [Co, Ci, 3, 3] into `dw`: dU[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · (Bᵀ x B)[ξ]ᵀ, then Gᵀ dU G. */
-export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: WinogradDims, dw: Tensor, only?: WinogradTileSize): Promise<void> {
+export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor, only?: WinogradTileSize): Promise<void> {
   const { tile, input, output } = forwardSides(d, only);
   let du: Tensor | undefined;
   // Runs of images add their products in a fixed order, so the sum stays deterministic.
