@@ -7,7 +7,7 @@
 // is cut with split-K and the partials are summed in a fixed order (deterministic).
 // Two faster paths take over where they apply, unless the GPU's conv algorithm is set to the
 // implicit GEMM: stride-1 3×3 layers run by Winograd F(4×4, 3×3) or F(6×6, 3×3) (winograd.ts,
-// 1.4–2.6× per pass on lavapipe), and layers with a short patch (a first layer) run forward
+// 1.4–2.6× per pass on lavapipe), and layers with a short input window (a first layer) run forward
 // and backward-weight by direct kernels (conv2dDirect.ts).
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
@@ -58,7 +58,7 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
 
 /**
  * How convolutions run. auto: Winograd for stride-1 3×3 layers (winograd.ts, the tile size
- * that suits each pass's output), direct kernels for a short patch's forward and
+ * that suits each pass's output), direct kernels for a short input window's forward and
  * backward-weight (conv2dDirect.ts), the implicit GEMM for the rest. winogradF4 / winogradF6:
  * auto with one Winograd tile size everywhere (F4: 4×4 outputs a tile, F6: 6×6).
  * implicitGemm: the implicit GEMM for everything.

@@ -1,4 +1,4 @@
-// Direct convolution for layers with a short patch (K = Ci·KH·KW ≤ MAX_DIRECT_PATCH): the
+// Direct convolution for layers with a short input window (K = Ci·KH·KW ≤ MAX_DIRECT_WINDOW): the
 // first layer of a CNN, where the implicit GEMM's K is too short to amortise its index
 // arithmetic and stores (MNIST conv1 ran at 2.6–5 GFLOP/s against 9–10 for its other layers).
 // Forward and backward-weight only: a first layer needs no input gradient, and any other
@@ -14,13 +14,13 @@ const files = [convGeometryShader, { file: 'conv2dDirect.wgsl', code: conv2dDire
 const WG = 64;
 /** Output pixels per forward invocation (PIXELS in the shader). */
 const PIXELS = 4;
-/** The longest patch the direct kernels take (an RGB 5×5 is 75: that is a GEMM's job). */
-export const MAX_DIRECT_PATCH = 32;
+/** The longest input window the direct kernels take (an RGB 5×5 is 75: that is a GEMM's job). */
+export const MAX_DIRECT_WINDOW = 32;
 /** Backward-weight invocations per channel block: enough to fill the cores, few partials to sum. */
 const SLICES = 1024;
 
 export function directApplies(d: { Ci: number; KH: number; KW: number }): boolean {
-  return d.Ci * d.KH * d.KW <= MAX_DIRECT_PATCH;
+  return d.Ci * d.KH * d.KW <= MAX_DIRECT_WINDOW;
 }
 
 /** The largest block of output channels, up to 8, that divides Co: each invocation's sums live in registers. */

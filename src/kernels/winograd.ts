@@ -66,8 +66,9 @@ export function winogradApplies(d: { Ci: number; Co: number; KH: number; KW: num
 /**
  * F6's transforms cost about 1.3× F4's per transformed point on lavapipe, so F6 pays only where
  * it needs clearly fewer points (the batched matmul's work and the tiles' traffic). MNIST CNN,
- * batch 128, quiet (`bench kernels`, F4 → F6 ms): 24² outputs (0.79× the points) 60 → 50
- * forward and 70 → 61 backward-weight; 26² (0.91×) 80 → 83; 8² (1.78×) 24 → 41.
+ * batch 128, F4 → F6 ms over two runs of `bench kernels`: 12² and 10² outputs (0.79× the
+ * points) 25–29 → 21–25 and 45–49 → 43–44; 24² (0.79×) 60 → 50–59; 26² (0.91×) 80 → 82–83;
+ * 8² (1.78×) 24–27 → 41–47. The whole training step: 5% faster than F4 everywhere.
  */
 const F6_MAX_POINTS_RATIO = 0.85;
 

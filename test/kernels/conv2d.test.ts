@@ -133,7 +133,7 @@ function allCases(): void {
   });
 }
 
-describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short patches, default GEMM config)', () => {
+describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short input windows, default GEMM config)', () => {
   allCases();
 
   it('the defaults run stride-1 3x3 cases between 4 or more channels by Winograd', () => {
@@ -143,7 +143,7 @@ describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short 
     expect(winograd.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(false);
   });
 
-  it('the defaults run the forward and backward-weight of short patches by the direct kernels', () => {
+  it('the defaults run the forward and backward-weight of short input windows by the direct kernels', () => {
     const direct = cases.filter((c) => !winogradApplies(dimsOf(c)) && directApplies(dimsOf(c))).map((c) => c.name);
     expect(direct).toHaveLength(10);
     expect(direct.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(true);
