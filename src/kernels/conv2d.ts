@@ -110,7 +110,6 @@ export function conv2dOutputShape(inputShape: readonly number[], weightShape: re
   return outputShapeOf(convDims('conv2dOutputShape', inputShape, weightShape, geometry));
 }
 
-
 /** One GEMM C[M, N] = A[M, K] · B[K, N] of a convolution and the consts that select it. */
 interface ConvGemm {
   M: number;

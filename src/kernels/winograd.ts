@@ -152,18 +152,18 @@ async function transformWeightGrad(gpu: Gpu, tile: WinogradTile, du: Tensor, Co:
 }
 
 /** Both sides of a product whose output is the tiled tensor: `input` read under its tiles, `output` written. */
-function sides(input: Omit<ImageSide, 'tile' | 'tilesH' | 'tilesW'>, output: { C: number; H: number; W: number }, only: WinogradTileSize | undefined) {
-  const tile = tileFor(output.H, output.W, only);
+function sides(input: Omit<ImageSide, 'tile' | 'tilesH' | 'tilesW'>, output: { C: number; H: number; W: number }, size: WinogradTileSize) {
+  const tile = WINOGRAD_TILES[size];
   const tiles = { tile, ...tilesOver(tile, output.H, output.W) };
   return { tile, input: { ...input, ...tiles }, output: { ...output, padH: 0, padW: 0, ...tiles } };
 }
 
 /** The forward's (and backward-weight's): x under the tiles of y. */
-const forwardSides = (d: ConvDims, only: WinogradTileSize | undefined) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, only);
+const forwardSides = (d: ConvDims, size: WinogradTileSize) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, size);
 
-/** y [B, Co, OH, OW] = conv(x, w) + bias into `y`; `only` pins the tile size (tileFor). */
-export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor, only?: WinogradTileSize): Promise<void> {
-  const { tile, input, output } = forwardSides(d, only);
+/** y [B, Co, OH, OW] = conv(x, w) + bias into `y`, on tiles of `size` (conv2d.ts picks it with tileFor). */
+export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor, size: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = forwardSides(d, size);
   const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, false);
   for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
     const v = await transformInput(gpu, x, images, input);
@@ -175,8 +175,8 @@ export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tens
 }
 
 /** dx [B, Ci, H, W] into `dx`: dy padded by 2 − p, convolved with the rotated, transposed kernels. */
-export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: ConvDims, dx: Tensor, only?: WinogradTileSize): Promise<void> {
-  const { tile, input, output } = sides({ C: d.Co, H: d.OH, W: d.OW, padH: 2 - d.PH, padW: 2 - d.PW }, { C: d.Ci, H: d.H, W: d.W }, only);
+export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: ConvDims, dx: Tensor, size: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = sides({ C: d.Co, H: d.OH, W: d.OW, padH: 2 - d.PH, padW: 2 - d.PW }, { C: d.Ci, H: d.H, W: d.W }, size);
   const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, true);
   for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
     const v = await transformInput(gpu, dy, images, input);
@@ -188,8 +188,8 @@ export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: C
 }
 
 /** dw [Co, Ci, 3, 3] into `dw`: dU[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · (Bᵀ x B)[ξ]ᵀ, then Gᵀ dU G. */
-export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor, only?: WinogradTileSize): Promise<void> {
-  const { tile, input, output } = forwardSides(d, only);
+export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor, size: WinogradTileSize): Promise<void> {
+  const { tile, input, output } = forwardSides(d, size);
   let du: Tensor | undefined;
   // Runs of images add their products in a fixed order, so the sum stays deterministic.
   for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
