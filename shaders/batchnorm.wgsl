@@ -27,9 +27,9 @@
 // On a software adapter (llvmpipe: 8-lane SIMD on the CPU, every load paid per lane) that
 // moves four values for the price of one.
 //
-// Per-channel sums: invocation t of the channel's workgroup (STATS_WG of them) sums the rows
-// n = t, t + STATS_WG, … of the channel, each a contiguous run of `inner` values, then a tree
-// in workgroup memory adds the invocations' sums: deterministic, no atomics. Walking whole
+// Per-channel sums: invocation t of the channel's workgroup (SUM_WG of them) sums the rows
+// n = t, t + SUM_WG, … of the channel, each a contiguous run of `inner` values, then
+// workgroupSum.wgsl's tree adds the invocations' sums: deterministic, no atomics. Walking whole
 // rows needs no division to find (n, i), where the earlier layout (256 invocations striding
 // over j = n·inner + i) did one per value.
 // Element-wise kernels: each invocation handles a run of up to RUN_VALUES contiguous
@@ -56,8 +56,6 @@ struct BatchNormParams {
 const WG: u32 = 256u;
 // Values per run of the element-wise kernels; a multiple of 4.
 const RUN_VALUES: u32 = 64u;
-// A power of two: the tree halves it.
-const STATS_WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: BatchNormParams;
 
@@ -98,22 +96,6 @@ const STATS_WG: u32 = 64u;
 @group(0) @binding(9) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dx4: array<vec4<f32>>;
 
-// Three lanes because backwardStats sums three quantities at once; the others use fewer.
-var<workgroup> partials: array<vec3<f32>, STATS_WG>;
-
-// Every invocation gets the total; the order of additions depends only on STATS_WG.
-fn workgroupSum(lid: u32, value: vec3<f32>) -> vec3<f32> {
-  partials[lid] = value;
-  workgroupBarrier();
-  for (var stride = STATS_WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partials[lid] += partials[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partials[0];
-  workgroupBarrier(); // a following call overwrites partials
-  return total;
-}
-
 fn channelCount() -> u32 {
   return params.batch * params.inner;
 }
@@ -142,18 +124,18 @@ fn finishTrainStats(c: u32, mean: f32, centred: vec2<f32>) {
   runningVar[c] = keep * runningVar[c] + params.momentum * variance * (n / (n - 1.0));
 }
 
-@compute @workgroup_size(STATS_WG)
+@compute @workgroup_size(SUM_WG)
 fn trainStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   var sum = 0.0;
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 1u);
     for (var i = 0u; i < params.inner; i++) { sum += x[row + i]; }
   }
   let mean = workgroupSum(lid, vec3<f32>(sum, 0.0, 0.0)).x / f32(channelCount());
 
   var moments = vec2<f32>(0.0);
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 1u);
     for (var i = 0u; i < params.inner; i++) {
       let d = x[row + i] - mean;
@@ -164,12 +146,12 @@ fn trainStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   if (lid == 0u) { finishTrainStats(c, mean, sums.xy); }
 }
 
-@compute @workgroup_size(STATS_WG)
+@compute @workgroup_size(SUM_WG)
 fn trainStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let inner4 = params.inner / 4u;
   var sum = vec4<f32>(0.0);
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 4u);
     for (var i = 0u; i < inner4; i++) { sum += x4[row + i]; }
   }
@@ -177,7 +159,7 @@ fn trainStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_
 
   var deviation = vec4<f32>(0.0);
   var square = vec4<f32>(0.0);
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 4u);
     for (var i = 0u; i < inner4; i++) {
       let d = x4[row + i] - mean;
@@ -285,12 +267,12 @@ fn finishBackwardStats(c: u32, totals: vec3<f32>) {
   bwMeanOffset[c] = offset;
 }
 
-@compute @workgroup_size(STATS_WG)
+@compute @workgroup_size(SUM_WG)
 fn backwardStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let mean = bwMean[c];
   var sums = vec3<f32>(0.0);
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 1u);
     for (var i = 0u; i < params.inner; i++) {
       let g = dy[row + i];
@@ -302,7 +284,7 @@ fn backwardStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
   if (lid == 0u) { finishBackwardStats(c, totals); }
 }
 
-@compute @workgroup_size(STATS_WG)
+@compute @workgroup_size(SUM_WG)
 fn backwardStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let mean = bwMean[c];
@@ -310,7 +292,7 @@ fn backwardStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   var gradient = vec4<f32>(0.0);
   var product = vec4<f32>(0.0);
   var deviation = vec4<f32>(0.0);
-  for (var n = lid; n < params.batch; n += STATS_WG) {
+  for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 4u);
     for (var i = 0u; i < inner4; i++) {
       let g = dy4[row + i];

@@ -4,9 +4,9 @@
 // sumSplits:  out[i] = sum_s parts[s * len + i]           one invocation per element;
 //             finishes a split-K GEMM. Dispatch (ceil(len / 256), y) — flattened 2-D grid.
 // channelSum: out[c] = sum_{o, i} x[(o * C + c) * inner + i]   for x viewed as [outer, C, inner];
-//             one workgroup of CHANNEL_WG per channel. Invocation t sums the rows
-//             o = t, t + CHANNEL_WG, … of its channel, each row a contiguous run of `inner`
-//             values, then a tree in workgroup memory adds the invocations' sums.
+//             one workgroup of SUM_WG per channel. Invocation t sums the rows
+//             o = t, t + SUM_WG, … of its channel, each row a contiguous run of `inner`
+//             values, then workgroupSum.wgsl's tree adds the invocations' sums.
 //             channelSumVec4 is the same reading the rows as vec4 (inner % 4 == 0).
 //             Bias gradients of linear ([B, C, 1]) and conv ([N, C, H*W]) layers.
 //             Dispatch (C).
@@ -26,15 +26,11 @@ struct ReduceParams {
 }
 
 const WG: u32 = 256u;
-// A power of two: the tree halves it.
-const CHANNEL_WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: ReduceParams;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(1) var<storage, read> input4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
-
-var<workgroup> partial: array<f32, CHANNEL_WG>;
 
 fn finish(index: u32, total: f32) {
   if (params.accumulate == 1u) { output[index] += total; } else { output[index] = total; }
@@ -49,35 +45,29 @@ fn sumSplits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   finish(i, total);
 }
 
-// Sum over the workgroup, deterministic: the order depends only on CHANNEL_WG.
 fn finishChannel(lid: u32, c: u32, value: f32) {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = CHANNEL_WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { finish(c, partial[0]); }
+  let total = workgroupSum(lid, vec3<f32>(value, 0.0, 0.0)).x;
+  if (lid == 0u) { finish(c, total); }
 }
 
-@compute @workgroup_size(CHANNEL_WG)
+@compute @workgroup_size(SUM_WG)
 fn channelSum(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let inner = params.inner;
   var total = 0.0;
-  for (var o = lid; o < params.len; o += CHANNEL_WG) {
+  for (var o = lid; o < params.len; o += SUM_WG) {
     let row = (o * params.count + c) * inner;
     for (var i = 0u; i < inner; i++) { total += input[row + i]; }
   }
   finishChannel(lid, c, total);
 }
 
-@compute @workgroup_size(CHANNEL_WG)
+@compute @workgroup_size(SUM_WG)
 fn channelSumVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let inner4 = params.inner / 4u;
   var total = vec4<f32>(0.0);
-  for (var o = lid; o < params.len; o += CHANNEL_WG) {
+  for (var o = lid; o < params.len; o += SUM_WG) {
     let row = (o * params.count + c) * inner4;
     for (var i = 0u; i < inner4; i++) { total += input4[row + i]; }
   }

@@ -4,11 +4,12 @@
 // normalisation and the input gradient are element-wise. Each kernel has a Vec4 twin,
 // taken when a channel's planes hold whole vec4s (H·W % 4 == 0).
 import batchnormWgsl from '../../shaders/batchnorm.wgsl';
+import workgroupSumWgsl from '../../shaders/workgroupSum.wgsl';
 import { packParams, type Binding, type Gpu } from '../gpu/gpu.ts';
 import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
 import { grid1d } from './grid.ts';
 
-const file = { file: 'batchnorm.wgsl', code: batchnormWgsl };
+const files = [{ file: 'batchnorm.wgsl', code: batchnormWgsl }, { file: 'workgroupSum.wgsl', code: workgroupSumWgsl }];
 const WG = 256;
 /** Contiguous values of one row per invocation of the element-wise kernels; RUN_VALUES in batchnorm.wgsl. */
 const RUN_VALUES = 64;
@@ -83,7 +84,7 @@ async function launch(
   const runs = layout.batch * layout.channels * Math.ceil(layout.inner / RUN_VALUES);
   const workgroups = perChannel ? ([layout.channels] as const) : grid1d(gpu, runs, WG);
   const params = packParams(layout.batch, layout.channels, layout.inner, { f32: momentum }, { f32: eps });
-  await gpu.dispatch({ files: [file], entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint }, bindings, workgroups, params);
+  await gpu.dispatch({ files, entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint }, bindings, workgroups, params);
 }
 
 /**

@@ -1,10 +1,11 @@
 // Deterministic reductions: split-K partial sums and per-channel sums (bias gradients).
 import reduceWgsl from '../../shaders/reduce.wgsl';
+import workgroupSumWgsl from '../../shaders/workgroupSum.wgsl';
 import { packParams, type Gpu } from '../gpu/gpu.ts';
 import { Tensor, formatShape } from '../gpu/tensor.ts';
 import { grid1d } from './grid.ts';
 
-const file = { file: 'reduce.wgsl', code: reduceWgsl };
+const files = [{ file: 'reduce.wgsl', code: reduceWgsl }, { file: 'workgroupSum.wgsl', code: workgroupSumWgsl }];
 // The WGSL uses a workgroup of WG = 256, within SwiftShader's 256-invocation limit.
 const WG = 256;
 
@@ -14,7 +15,7 @@ export async function sumSplits(gpu: Gpu, parts: Tensor, splits: number, out?: T
   if (!Number.isInteger(len)) throw new Error(`sumSplits: ${parts.size} values do not divide into ${splits} splits`);
   const result = out ?? gpu.empty(parts.shape.slice(1));
   if (result.size !== len) throw new Error(`sumSplits: out ${formatShape(result.shape)} must hold ${len} values`);
-  await gpu.dispatch({ files: [file], entryPoint: 'sumSplits' }, [parts, result], grid1d(gpu, len, WG), packParams(len, splits, 0, 0));
+  await gpu.dispatch({ files, entryPoint: 'sumSplits' }, [parts, result], grid1d(gpu, len, WG), packParams(len, splits, 0, 0));
   return result;
 }
 
@@ -38,7 +39,7 @@ export async function channelSum(
   // Rows of inner values read as vec4 when they hold whole vec4s (4-aligned, as bindings are).
   const entryPoint = inner % 4 === 0 ? 'channelSumVec4' : 'channelSum';
   await gpu.dispatch(
-    { files: [file], entryPoint },
+    { files, entryPoint },
     [x, out],
     [channels],
     packParams(outer, channels, inner, options.accumulate ? 1 : 0),
