@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { integerAtLeast, positiveNumber } from '../../src/cli/arguments.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
-import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
+import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
 import { flatnessChart, flatnessTable, methodTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
 import { prepareSuites, readResults, runAll, type StudyPaths } from './runner.ts';
 
@@ -31,6 +31,7 @@ interface Options {
   l2Epsilon?: number;
   flatnessDirections: number;
   flatnessSamples: number;
+  methods?: string;
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -59,10 +60,13 @@ const log = (line: string) => console.log(`[study ${new Date().toISOString().sli
 async function run(studies: StudyName[], o: Options): Promise<void> {
   const settings = settingsOf(o);
   const plans = studies.map((study) => ({ study, runs: planStudy(study, settings, study === 'sweep' ? undefined : choiceOf(o)) }));
+  if (o.methods !== undefined) selectRuns(plans.flatMap((p) => p.runs), o.methods.split(','));
   await prepareSuites(pathsOf(o), { validation: settings.validation, testLimit: o.testSuiteLimit, validationLimit: o.validationSuiteLimit }, log);
   for (const { study, runs } of plans) {
+    // The plan file lists every run, so that `report` finds them whichever were selected.
     writeFileAtomicSync(planFile(o, study), encode(JSON.stringify({ settings, runs }, null, 2) + '\n'));
-    await runAll(pathsOf(o), runs, o.jobs, log);
+    const methods = o.methods?.split(',').filter((m) => runs.some((run) => run.method === m));
+    await runAll(pathsOf(o), methods ? selectRuns(runs, methods) : runs, o.jobs, log);
   }
 }
 
@@ -120,7 +124,8 @@ function withCommon(command: Command): Command {
 }
 
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();
-withCommon(program.command('run <studies...>').description(`train a study's runs: ${STUDY_NAMES.join(', ')}`)).action(async (studies: string[], o: Options) => {
+withCommon(program.command('run <studies...>').description(`train a study's runs: ${STUDY_NAMES.join(', ')}`))
+  .option('--methods <list>', 'run only these methods (e.g. esp,l2,esp-hard), in this order within each study').action(async (studies: string[], o: Options) => {
   const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
   if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);
   await run(studies as StudyName[], o);

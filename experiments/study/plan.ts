@@ -129,6 +129,16 @@ export function planStudy(study: StudyName, settings: StudySettings, choice?: Ch
   return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard'], settings, choice);
 }
 
+/**
+ * The runs of the listed methods, in the list's order (so the runs that matter most go first),
+ * each method's seeds in plan order. Every listed method must be in the plan.
+ */
+export function selectRuns(runs: readonly Run[], methods: readonly string[]): Run[] {
+  const unknown = methods.find((m) => !runs.some((run) => run.method === m));
+  if (unknown !== undefined) throw new Error(`--methods: no planned run has method "${unknown}"; planned: ${[...new Set(runs.map((r) => r.method))].join(', ')}`);
+  return methods.flatMap((m) => runs.filter((run) => run.method === m));
+}
+
 /** The sweep point with the lowest mean corruption error on the validation split, per method. */
 export function chooseFromSweep(results: readonly { run: Run; meanCorruptionError: number }[]): Choice {
   const best = (method: string) => {

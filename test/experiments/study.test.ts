@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, type Choice } from '../../experiments/study/plan.ts';
+import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
 import { flatnessChart, flatnessTable, meanStd, methodTable, perCorruptionTable, scoreOf, sweepChart, type RunRecord } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 
@@ -40,6 +40,12 @@ describe('study plan', () => {
     expect(runs.filter((r) => r.flatness).map((r) => r.id)).toEqual(['none-seed0', 'esp-seed0', 'augmix-seed0']);
     expect(runs.find((r) => r.id === 'esp-seed0')!.flatness!.join(' ')).toBe('--dataset fashion-mnist --radii 2,4,8,16,32 --directions 50 --samples 2000');
     expect(planStudy('ablation', DEFAULT_SETTINGS, choice).some((r) => r.flatness)).toBe(false);
+  });
+
+  it('selects the listed methods in the order given, each with all its seeds, and names an unknown one', () => {
+    const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
+    expect(selectRuns(runs, ['esp', 'none']).map((r) => r.id)).toEqual(['esp-seed0', 'esp-seed1', 'esp-seed2', 'none-seed0', 'none-seed1', 'none-seed2']);
+    expect(() => selectRuns(runs, ['esp', 'esp-hard'])).toThrow(/no planned run has method "esp-hard"; planned: none, l2, esp, augmix/);
   });
 
   it('chooses, per method, the sweep point with the lowest validation corruption error', () => {
