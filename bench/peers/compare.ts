@@ -5,6 +5,7 @@
 // every system alike; each figure is the median over rounds. Prints ratios as Markdown on
 // stderr and everything as JSON on stdout.
 //   node dist/bench/peersCompare.js [--model=mnist-cnn|wrn-40-2] [--batch=128] [--repeats=3] [--rounds=2]
+//     [--inference-batch=512]
 //     [--python=/usr/bin/python3] [--peers=espgpu,tfjs-webgpu,tfjs-wasm,pytorch-cpu]
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,7 @@ interface Peer {
 interface Options {
   model: string;
   batch: number;
+  inferenceBatch: number;
   repeats: number;
   rounds: number;
   python: string;
@@ -39,7 +41,7 @@ const root = join(here, '..', '..');
 const PEERS: Peer[] = [
   {
     name: 'espgpu',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/run.js'), 'train', `--models=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, '--inference-batch=512']],
+    command: (o) => [process.execPath, [join(root, 'dist/bench/run.js'), 'train', `--models=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
     read: (json) => {
       const result = json.details.train.results[0];
       return { trainImagesPerSecond: result.imagesPerSecond, inferenceImagesPerSecond: result.inference?.imagesPerSecond ?? null };
@@ -47,17 +49,17 @@ const PEERS: Peer[] = [
   },
   {
     name: 'tfjs-webgpu',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=webgpu', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`]],
+    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=webgpu', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
     read: (json) => json,
   },
   {
     name: 'tfjs-wasm',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=wasm', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`]],
+    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=wasm', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
     read: (json) => json,
   },
   {
     name: 'pytorch-cpu',
-    command: (o) => [o.python, [join(root, 'bench/peers/torchStep.py'), `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`]],
+    command: (o) => [o.python, [join(root, 'bench/peers/torchStep.py'), `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
     read: (json) => json,
   },
 ];
@@ -72,7 +74,7 @@ function options(): Options {
   const peers = (args.get('peers') ?? PEERS.map((p) => p.name).join(',')).split(',');
   const unknown = peers.filter((p) => !PEERS.some((q) => q.name === p));
   if (unknown.length) throw new Error(`--peers: unknown ${unknown.join(', ')}; expected ${PEERS.map((p) => p.name).join(', ')}`);
-  return { model: args.get('model') ?? 'mnist-cnn', batch: int('batch', 128), repeats: int('repeats', 3), rounds: int('rounds', 2), python: args.get('python') ?? '/usr/bin/python3', peers };
+  return { model: args.get('model') ?? 'mnist-cnn', batch: int('batch', 128), inferenceBatch: int('inference-batch', 512), repeats: int('repeats', 3), rounds: int('rounds', 2), python: args.get('python') ?? '/usr/bin/python3', peers };
 }
 
 /** One run of one peer: its figures, or why it gave none. */
@@ -109,14 +111,14 @@ function main(): void {
   });
   const ours = summary.find((s) => s.peer === 'espgpu');
   const ratio = (a: number | null | undefined, b: number | null) => (a && b ? `${round(a / b)}×` : '–');
-  console.error(`\n${o.model}, batch ${o.batch}, median of ${o.rounds} rounds (images/s; espgpu's ratio to each)\n`);
+  console.error(`\n${o.model}, batch ${o.batch} (inference ${o.inferenceBatch}), median of ${o.rounds} rounds (images/s; espgpu's ratio to each)\n`);
   console.error('| system | train img/s | inference img/s | espgpu ÷ system, train | espgpu ÷ system, inference |');
   console.error('|---|---:|---:|---:|---:|');
   for (const s of summary) {
     const note = s.errors.length ? ` (${s.errors[0]})` : '';
     console.error(`| ${s.peer} | ${s.train ?? `cannot${note}`} | ${s.inference ?? '–'} | ${ratio(ours?.train, s.train)} | ${ratio(ours?.inference, s.inference)} |`);
   }
-  console.log(JSON.stringify({ suite: 'peers', date: new Date().toISOString(), model: o.model, batch: o.batch, repeats: o.repeats, rounds: o.rounds, summary }, null, 2));
+  console.log(JSON.stringify({ suite: 'peers', date: new Date().toISOString(), model: o.model, batch: o.batch, inferenceBatch: o.inferenceBatch, repeats: o.repeats, rounds: o.rounds, summary }, null, 2));
 }
 
 main();
