@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { integerAtLeast, positiveNumber } from '../../src/cli/arguments.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
-import { flatnessChart, flatnessTable, methodTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
+import { flatnessChart, flatnessTable, methodTable, pairedTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
 import { prepareSuites, readResults, runAll, type StudyPaths } from './runner.ts';
 
 interface Options {
@@ -74,6 +74,10 @@ function plannedRuns(o: Options, study: StudyName): Run[] {
   return existsSync(planFile(o, study)) ? (JSON.parse(readFileSync(planFile(o, study), 'utf8')) as { runs: Run[] }).runs : [];
 }
 
+/** The paper's claims as pairs: each perturbation against its base, and ESP against L2. */
+const TABLE1_PAIRS = [['l2', 'none'], ['esp', 'none'], ['esp', 'l2'], ['augmix+l2', 'augmix'], ['augmix+esp', 'augmix'], ['augmix+esp', 'augmix+l2']] as const;
+const PAIRED_NOTE = 'Per seed, method − baseline (a seed fixes the initial weights and the batch order, so the difference cancels that part of the spread); mean ± std over the paired seeds and the 95% Student-t interval of the mean. An interval that excludes 0 is a difference these seeds resolve.';
+
 function report(o: Options): void {
   const scored = (study: StudyName) => readResults<RunRecord>(pathsOf(o), plannedRuns(o, study)).map(({ record }) => scoreOf(record));
   const sweep = scored('sweep');
@@ -87,6 +91,8 @@ function report(o: Options): void {
     sections.push('## ε sweep (validation split)', '', sweepTable(sweep), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, '');
   }
   if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', '### Error per corruption (%, mean over seeds)', '', perCorruptionTable(table1), '');
+  const paired = pairedTable(table1, TABLE1_PAIRS);
+  if (paired) sections.push('### Paired differences', '', PAIRED_NOTE, '', paired, '');
   if (table1.some((s) => s.flatness)) {
     writeFileAtomicSync(join(o.results, 'table1', 'flatness.svg'), encode(flatnessChart(table1)));
     const f = table1.find((s) => s.flatness)!.flatness!;
@@ -94,6 +100,8 @@ function report(o: Options): void {
   }
   const withSmoothing = table1.filter((s) => s.run.method === 'esp');
   if (ablation.length) sections.push('## Smoothing ablation (test set)', '', methodTable([...withSmoothing, ...ablation]), '');
+  const pairedAblation = pairedTable([...withSmoothing, ...ablation], [['esp-hard', 'esp']]);
+  if (pairedAblation) sections.push(PAIRED_NOTE, '', pairedAblation, '');
   const hours = [...sweep, ...table1, ...ablation].reduce((a, s) => a + s.wallSeconds, 0) / 3600;
   sections.push(`Runs: ${sweep.length} sweep, ${table1.length} Table 1, ${ablation.length} ablation; ${hours.toFixed(2)} hours of training and evaluation.`, '');
   writeFileAtomicSync(join(o.results, 'REPORT.md'), encode(sections.join('\n')));

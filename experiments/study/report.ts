@@ -127,3 +127,61 @@ export function flatnessChart(scored: readonly Scored[]): string {
     .map((s) => ({ label: `${nameOf(s.run.method)} (seed ${s.run.seed})`, points: s.flatness!.radii.map((r) => [r.radius, r.mean] as const) }));
   return lineChartSvg(series, 'Flatness: mean training-loss rise at random points of each radius', 'radius ‖Δ‖ in parameter space', 'mean loss rise L(θ + Δ) − L(θ)');
 }
+
+/** Two-sided 95% quantiles of Student's t for 1–10 degrees of freedom. */
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/** Student's t quantile for a two-sided 95% interval; past 10 degrees of freedom, Cornish–Fisher's expansion to 1/df² (within 0.1%). */
+export function studentT95(df: number): number {
+  if (!Number.isInteger(df) || df < 1) throw new Error(`studentT95: degrees of freedom must be an integer ≥ 1, got ${df}`);
+  const z = 1.959964;
+  return T95[df - 1] ?? z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
+}
+
+export interface PairedDifference {
+  method: string;
+  baseline: string;
+  seeds: number[];
+  /** method − baseline, per seed, then mean ± std and the 95% interval's half-width. */
+  clean: { mean: number; std: number; halfWidth: number };
+  corruption: { mean: number; std: number; halfWidth: number };
+}
+
+/**
+ * method − baseline over the seeds both finished. A seed fixes the initial weights and the
+ * batch order whatever the method, so the per-seed difference cancels that part of the
+ * spread, which at a short schedule is most of it. Undefined with fewer than two seeds.
+ */
+export function pairedDifference(scored: readonly Scored[], method: string, baseline: string): PairedDifference | undefined {
+  const base = new Map(scored.filter((s) => s.run.method === baseline).map((s) => [s.run.seed, s]));
+  const pairs = scored
+    .filter((s) => s.run.method === method && base.has(s.run.seed))
+    .sort((a, b) => a.run.seed - b.run.seed)
+    .map((s) => [s, base.get(s.run.seed)!] as const);
+  if (pairs.length < 2) return undefined;
+  const interval = (values: number[]) => {
+    const { mean, std, n } = meanStd(values);
+    return { mean, std, halfWidth: (studentT95(n - 1) * std) / Math.sqrt(n) };
+  };
+  return {
+    method,
+    baseline,
+    seeds: pairs.map(([s]) => s.run.seed),
+    clean: interval(pairs.map(([s, b]) => s.clean - b.clean)),
+    corruption: interval(pairs.map(([s, b]) => s.meanCorruptionError - b.meanCorruptionError)),
+  };
+}
+
+/** One row per comparison that has at least two paired seeds; '' when none has. */
+export function pairedTable(scored: readonly Scored[], comparisons: readonly (readonly [method: string, baseline: string])[]): string {
+  const cell = (d: PairedDifference['clean']) => `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)}`;
+  const rows = comparisons
+    .map(([method, baseline]) => pairedDifference(scored, method, baseline))
+    .filter((d): d is PairedDifference => d !== undefined)
+    .map((d) => `| ${nameOf(d.method)} − ${nameOf(d.baseline)} | ${d.seeds.join(', ')} | ${cell(d.clean)} | ${cell(d.corruption)} |`);
+  if (!rows.length) return '';
+  const header = '| difference | seeds | clean error (points) | 95% interval | mean corruption error (points) | 95% interval |';
+  return [header, '|---|---|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { flatnessChart, flatnessTable, meanStd, methodTable, perCorruptionTable, scoreOf, sweepChart, type RunRecord } from '../../experiments/study/report.ts';
+import { flatnessChart, flatnessTable, meanStd, methodTable, pairedDifference, pairedTable, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
@@ -58,6 +58,43 @@ describe('study plan', () => {
   it('reports the sample standard deviation', () => {
     expect(meanStd([1, 2, 3])).toEqual({ mean: 2, std: 1, n: 3 });
     expect(meanStd([4]).std).toBeNaN();
+  });
+});
+
+describe('paired differences', () => {
+  const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
+  const scored = (method: string, seed: number, clean: number, meanCorruptionError: number): Scored => ({
+    run: runs.find((r) => r.id === `${method}-seed${seed}`)!, clean, meanCorruptionError, perCorruption: {}, wallSeconds: 1,
+  });
+
+  it('differences each seed against the same seed, so a shared seed effect cancels', () => {
+    // Seeds shift both methods by 0, +4, +8 points; ESP is 1, 2, 3 points below Naive.
+    const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48), scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45)];
+    const d = pairedDifference(all, 'esp', 'none')!;
+    expect(d.seeds).toEqual([0, 1, 2]);
+    expect(d.corruption.mean).toBeCloseTo(-2, 12);
+    expect(d.corruption.std).toBeCloseTo(1, 12);
+    expect(d.corruption.halfWidth).toBeCloseTo(4.303 / Math.sqrt(3), 12);
+    expect(d.clean).toEqual({ mean: 1, std: 0, halfWidth: 0 });
+    // Unpaired, the seed spread (std 4 points) would swamp the 2-point gap.
+    expect(meanStd([40, 44, 48]).std).toBe(4);
+    const table = pairedTable(all, [['esp', 'none'], ['l2', 'none']]).split('\n');
+    expect(table).toHaveLength(3); // no L2 runs: no row
+    expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | −2.00 ± 1.00 | −4.48 … +0.48 |');
+  });
+
+  it('pairs only the seeds both methods finished, and needs two', () => {
+    const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45)];
+    expect(pairedDifference(all, 'esp', 'none')).toBeUndefined();
+    expect(pairedTable(all, [['esp', 'none']])).toBe('');
+    expect(pairedDifference([...all, scored('esp', 0, 9, 41)], 'esp', 'none')!.seeds).toEqual([0, 1]);
+  });
+
+  it('uses Student-t quantiles: tabled to 10 degrees of freedom, approximated within 0.1% past them', () => {
+    expect(studentT95(2)).toBe(4.303);
+    // Tabled quantiles: t(11) = 2.2010, t(30) = 2.0423, t(120) = 1.9799.
+    for (const [df, t] of [[11, 2.201], [30, 2.0423], [120, 1.9799]]) expect(Math.abs(studentT95(df!) / t! - 1)).toBeLessThan(0.001);
+    expect(() => studentT95(0)).toThrow(/degrees of freedom must be an integer ≥ 1, got 0/);
   });
 });
 
