@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { integerAtLeast, positiveNumber } from '../../src/cli/arguments.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
-import { flatnessChart, flatnessTable, methodTable, pairedTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
+import { flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
 import { prepareSuites, readResults, runAll, type StudyPaths } from './runner.ts';
 
 interface Options {
@@ -92,7 +92,10 @@ function report(o: Options): void {
   }
   if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', '### Error per corruption (%, mean over seeds)', '', perCorruptionTable(table1), '');
   const paired = pairedTable(table1, TABLE1_PAIRS);
-  if (paired) sections.push('### Paired differences', '', PAIRED_NOTE, '', paired, '');
+  if (paired) {
+    const perCorruption = pairedCorruptionTable(table1, TABLE1_PAIRS);
+    sections.push('### Paired differences', '', PAIRED_NOTE, '', paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0; with 15 corruptions a column, about one bold cell in twenty is expected by chance alone):', '', perCorruption, '');
+  }
   if (table1.some((s) => s.flatness)) {
     writeFileAtomicSync(join(o.results, 'table1', 'flatness.svg'), encode(flatnessChart(table1)));
     const f = table1.find((s) => s.flatness)!.flatness!;

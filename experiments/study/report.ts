@@ -138,50 +138,71 @@ export function studentT95(df: number): number {
   return T95[df - 1] ?? z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
 }
 
-export interface PairedDifference {
+/** A mean difference over paired seeds: mean ± sample std, and the 95% interval's half-width. */
+export interface Interval {
+  mean: number;
+  std: number;
+  halfWidth: number;
+}
+
+/** method's runs against baseline's runs of the same seeds, in seed order. */
+export interface Pairing {
   method: string;
   baseline: string;
   seeds: number[];
-  /** method − baseline, per seed, then mean ± std and the 95% interval's half-width. */
-  clean: { mean: number; std: number; halfWidth: number };
-  corruption: { mean: number; std: number; halfWidth: number };
+  pairs: (readonly [run: Scored, base: Scored])[];
 }
 
 /**
- * method − baseline over the seeds both finished. A seed fixes the initial weights and the
- * batch order whatever the method, so the per-seed difference cancels that part of the
+ * method against baseline over the seeds both finished. A seed fixes the initial weights and
+ * the batch order whatever the method, so a per-seed difference cancels that part of the
  * spread, which at a short schedule is most of it. Undefined with fewer than two seeds.
  */
-export function pairedDifference(scored: readonly Scored[], method: string, baseline: string): PairedDifference | undefined {
+export function pairRuns(scored: readonly Scored[], method: string, baseline: string): Pairing | undefined {
   const base = new Map(scored.filter((s) => s.run.method === baseline).map((s) => [s.run.seed, s]));
   const pairs = scored
     .filter((s) => s.run.method === method && base.has(s.run.seed))
     .sort((a, b) => a.run.seed - b.run.seed)
     .map((s) => [s, base.get(s.run.seed)!] as const);
-  if (pairs.length < 2) return undefined;
-  const interval = (values: number[]) => {
-    const { mean, std, n } = meanStd(values);
-    return { mean, std, halfWidth: (studentT95(n - 1) * std) / Math.sqrt(n) };
-  };
-  return {
-    method,
-    baseline,
-    seeds: pairs.map(([s]) => s.run.seed),
-    clean: interval(pairs.map(([s, b]) => s.clean - b.clean)),
-    corruption: interval(pairs.map(([s, b]) => s.meanCorruptionError - b.meanCorruptionError)),
-  };
+  return pairs.length < 2 ? undefined : { method, baseline, seeds: pairs.map(([s]) => s.run.seed), pairs };
 }
 
+/** metric(run) − metric(base) per seed, summarised. */
+export function pairedInterval(pairing: Pairing, metric: (s: Scored) => number): Interval {
+  const { mean, std, n } = meanStd(pairing.pairs.map(([s, b]) => metric(s) - metric(b)));
+  return { mean, std, halfWidth: (studentT95(n - 1) * std) / Math.sqrt(n) };
+}
+
+const pairingsOf = (scored: readonly Scored[], comparisons: Comparisons) =>
+  comparisons.map(([method, baseline]) => pairRuns(scored, method, baseline)).filter((p): p is Pairing => p !== undefined);
+const differenceName = (p: Pairing) => `${nameOf(p.method)} − ${nameOf(p.baseline)}`;
+
+export type Comparisons = readonly (readonly [method: string, baseline: string])[];
+
 /** One row per comparison that has at least two paired seeds; '' when none has. */
-export function pairedTable(scored: readonly Scored[], comparisons: readonly (readonly [method: string, baseline: string])[]): string {
-  const cell = (d: PairedDifference['clean']) => `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)}`;
-  const rows = comparisons
-    .map(([method, baseline]) => pairedDifference(scored, method, baseline))
-    .filter((d): d is PairedDifference => d !== undefined)
-    .map((d) => `| ${nameOf(d.method)} − ${nameOf(d.baseline)} | ${d.seeds.join(', ')} | ${cell(d.clean)} | ${cell(d.corruption)} |`);
+export function pairedTable(scored: readonly Scored[], comparisons: Comparisons): string {
+  const cell = (d: Interval) => `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)}`;
+  const rows = pairingsOf(scored, comparisons).map((p) =>
+    `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${cell(pairedInterval(p, (s) => s.clean))} | ${cell(pairedInterval(p, (s) => s.meanCorruptionError))} |`);
   if (!rows.length) return '';
   const header = '| difference | seeds | clean error (points) | 95% interval | mean corruption error (points) | 95% interval |';
   return [header, '|---|---|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+/**
+ * Corruptions as rows, comparisons as columns: the paired difference in that corruption's
+ * error, mean ± the 95% interval's half-width, in bold where the interval excludes 0.
+ */
+export function pairedCorruptionTable(scored: readonly Scored[], comparisons: Comparisons): string {
+  const pairings = pairingsOf(scored, comparisons);
+  if (!pairings.length) return '';
+  const corruptions = Object.keys(pairings[0]!.pairs[0]![0].perCorruption);
+  const cell = (d: Interval) => {
+    const text = `${signed(d.mean)} ± ${d.halfWidth.toFixed(2)}`;
+    return Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text;
+  };
+  const rows = corruptions.map((c) => `| ${c} | ${pairings.map((p) => cell(pairedInterval(p, (s) => s.perCorruption[c] ?? NaN))).join(' | ')} |`);
+  return [`| corruption | ${pairings.map(differenceName).join(' | ')} |`, `|---|${pairings.map(() => '---:').join('|')}|`, ...rows].join('\n');
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { flatnessChart, flatnessTable, meanStd, methodTable, pairedDifference, pairedTable, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
+import { flatnessChart, flatnessTable, meanStd, methodTable, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
@@ -63,19 +63,20 @@ describe('study plan', () => {
 
 describe('paired differences', () => {
   const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
-  const scored = (method: string, seed: number, clean: number, meanCorruptionError: number): Scored => ({
-    run: runs.find((r) => r.id === `${method}-seed${seed}`)!, clean, meanCorruptionError, perCorruption: {}, wallSeconds: 1,
+  const scored = (method: string, seed: number, clean: number, meanCorruptionError: number, fog = 0): Scored => ({
+    run: runs.find((r) => r.id === `${method}-seed${seed}`)!, clean, meanCorruptionError, perCorruption: { fog, rotate: meanCorruptionError }, wallSeconds: 1,
   });
 
   it('differences each seed against the same seed, so a shared seed effect cancels', () => {
     // Seeds shift both methods by 0, +4, +8 points; ESP is 1, 2, 3 points below Naive.
     const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48), scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45)];
-    const d = pairedDifference(all, 'esp', 'none')!;
-    expect(d.seeds).toEqual([0, 1, 2]);
-    expect(d.corruption.mean).toBeCloseTo(-2, 12);
-    expect(d.corruption.std).toBeCloseTo(1, 12);
-    expect(d.corruption.halfWidth).toBeCloseTo(4.303 / Math.sqrt(3), 12);
-    expect(d.clean).toEqual({ mean: 1, std: 0, halfWidth: 0 });
+    const pairing = pairRuns(all, 'esp', 'none')!;
+    expect(pairing.seeds).toEqual([0, 1, 2]);
+    const corruption = pairedInterval(pairing, (s) => s.meanCorruptionError);
+    expect(corruption.mean).toBeCloseTo(-2, 12);
+    expect(corruption.std).toBeCloseTo(1, 12);
+    expect(corruption.halfWidth).toBeCloseTo(4.303 / Math.sqrt(3), 12);
+    expect(pairedInterval(pairing, (s) => s.clean)).toEqual({ mean: 1, std: 0, halfWidth: 0 });
     // Unpaired, the seed spread (std 4 points) would swamp the 2-point gap.
     expect(meanStd([40, 44, 48]).std).toBe(4);
     const table = pairedTable(all, [['esp', 'none'], ['l2', 'none']]).split('\n');
@@ -83,11 +84,21 @@ describe('paired differences', () => {
     expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | −2.00 ± 1.00 | −4.48 … +0.48 |');
   });
 
+  it('per corruption, marks in bold the differences whose interval excludes 0', () => {
+    const all = [scored('none', 0, 10, 40, 5), scored('none', 1, 12, 44, 5), scored('esp', 0, 11, 39, 3), scored('esp', 1, 13, 42, 3.2)];
+    const table = pairedCorruptionTable(all, [['esp', 'none']]).split('\n');
+    expect(table[0]).toBe('| corruption | Naive + ESP − Naive |');
+    // fog: −2.0 and −1.8, half-width 12.706 · 0.1414 / √2 = 1.27: resolved. rotate: −1 and −2, half-width 6.35: not.
+    expect(table[2]).toBe('| fog | **−1.90 ± 1.27** |');
+    expect(table[3]).toBe('| rotate | −1.50 ± 6.35 |');
+  });
+
   it('pairs only the seeds both methods finished, and needs two', () => {
     const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45)];
-    expect(pairedDifference(all, 'esp', 'none')).toBeUndefined();
+    expect(pairRuns(all, 'esp', 'none')).toBeUndefined();
     expect(pairedTable(all, [['esp', 'none']])).toBe('');
-    expect(pairedDifference([...all, scored('esp', 0, 9, 41)], 'esp', 'none')!.seeds).toEqual([0, 1]);
+    expect(pairedCorruptionTable(all, [['esp', 'none']])).toBe('');
+    expect(pairRuns([...all, scored('esp', 0, 9, 41)], 'esp', 'none')!.seeds).toEqual([0, 1]);
   });
 
   it('uses Student-t quantiles: tabled to 10 degrees of freedom, approximated within 0.1% past them', () => {
