@@ -22,6 +22,7 @@ import {
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
+import { tileFor } from '../../src/kernels/winograd.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
 import type { Metric } from '../record.ts';
@@ -161,12 +162,30 @@ async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvSha
         if (timed.has(path)) continue;
         timed.add(path);
         await bench.time(`conv ${label} ${s.model} ${s.layer} @${s.size}px ${path}`, flop, async () => [await run()]);
+        if (pass === 'forward' && path.startsWith('winograd')) await benchWinogradProducts(bench, gpu, yShape, s, path);
       }
     }
   } finally {
     setConvAlgorithm(gpu, current);
   }
   gpu.release(x, w, dy);
+}
+
+/**
+ * A Winograd forward's batched GEMM alone, [points, Co, Ci] × [points, Ci, tiles], so a run
+ * shows how much of the pass the products take and how much the transforms. Rated by the
+ * GEMM's own FLOPs. Skipped where the tiles exceed one storage binding (the pass then cuts
+ * the batch into runs of images).
+ */
+async function benchWinogradProducts(bench: KernelBench, gpu: Gpu, yShape: readonly number[], s: ConvShape, path: string): Promise<void> {
+  const [batch = 0, , outH = 0, outW = 0] = yShape;
+  const tile = tileFor(outH, outW, path === 'winogradF6' ? 6 : 4);
+  const tiles = batch * Math.ceil(outH / tile.out) * Math.ceil(outW / tile.out);
+  if (tile.points * s.inC * tiles * 4 > gpu.limits.maxStorageBufferBindingSize) return;
+  const u = pseudoRandom(gpu, [tile.points, s.outC, s.inC]);
+  const v = pseudoRandom(gpu, [tile.points, s.inC, tiles]);
+  await bench.time(`conv fwd ${s.model} ${s.layer} @${s.size}px ${path} products only`, flops(2 * tile.points * s.outC * s.inC * tiles), async () => [await matmul(gpu, u, v)]);
+  gpu.release(u, v);
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
