@@ -76,10 +76,12 @@ describe('benchmark options', () => {
   it('the Node runner maps its flags onto the same options and writes the record atomically', () => {
     const dir = mkdtempSync(join(tmpdir(), 'espgpu-bench-'));
     const out = join(dir, 'run.json');
-    execFileSync(process.execPath, [runner, 'kernels', '--only', 'conv1 @28px', '--batch', '2', '--repeats', '1', '--matmul', '32', '--out', out], { stdio: 'pipe' });
+    execFileSync(process.execPath, [runner, 'kernels', '--only', 'conv4 @10px', '--batch', '2', '--repeats', '1', '--matmul', '32', '--out', out], { stdio: 'pipe' });
     const saved = checkRun(JSON.parse(readFileSync(out, 'utf8')), out);
-    expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv1 @28px', inference: true, profile: false });
-    expect(saved.metrics).toHaveLength(5);
+    expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv4 @10px', inference: true, profile: false });
+    // A Winograd layer: each pass on F4, F6 and the implicit GEMM, and each forward tile size's products alone.
+    const names = saved.metrics.map((m) => m.name.replace('conv ', '').replace(' mnist-cnn conv4 @10px', ''));
+    expect(names.sort()).toEqual(['bwd-data', 'bwd-weight', 'fwd'].flatMap((p) => ['implicitGemm', 'winogradF4', 'winogradF6'].map((a) => `${p} ${a}`)).concat(['fwd winogradF4 products only', 'fwd winogradF6 products only']).sort());
     const bad = spawnSync(process.execPath, [runner, 'train', '--models', 'vgg'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/bench: option models: unknown vgg; expected names from mnist-cnn, wrn-40-2, resnet18/);
