@@ -134,6 +134,30 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
 }
 
 /**
+ * Register blocks of the lane-row GEMM (one row of 8 lanes, A's address uniform across them)
+ * on WRN-40-2 group 1's Winograd products, 36 × [32 × 32] · [32 × 64·batch]: what a load
+ * and an accumulator cost on this adapter. A bigger block does more multiply-adds per load
+ * until the per-invocation accumulators stop fitting.
+ */
+const LANE_ROW_BLOCKS: readonly (readonly [number, number])[] = [[16, 8], [16, 4], [16, 1], [8, 1], [8, 2], [8, 16], [16, 16]];
+
+async function benchGemmBlocks(bench: KernelBench, gpu: Gpu, batch: number): Promise<void> {
+  const [P, M, K, N] = [36, 32, 32, 64 * batch];
+  const u = pseudoRandom(gpu, [P, M, K]);
+  const v = pseudoRandom(gpu, [P, K, N]);
+  const current = gemmConfig(gpu);
+  try {
+    for (const [TM, TN] of LANE_ROW_BLOCKS) {
+      setGemmConfig(gpu, { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM, TN, TK: 8 });
+      await bench.time(`gemm block 1x8 lanes, ${TM}x${TN} regs, wrn-40-2 g1 products 36x${M}x${K}x${N}`, flops(2 * P * M * K * N), async () => [await matmul(gpu, u, v)]);
+    }
+  } finally {
+    setGemmConfig(gpu, current);
+  }
+  gpu.release(u, v);
+}
+
+/**
  * The three passes of one layer shape on every path a pass can take (implicit GEMM, either
  * Winograd tile size, the direct kernels), each timed once and named by its path, so a run
  * shows what each gains per layer. Rates count the direct method's FLOPs.
@@ -249,6 +273,7 @@ export const kernelSuite: Suite = {
     const batch = options.batch ?? 128;
     const bench = new KernelBench(context);
     await benchMatmul(bench, gpu, options.matmul);
+    await benchGemmBlocks(bench, gpu, batch);
     for (const shape of CONV_SHAPES) await benchConv(bench, gpu, batch, shape);
     await benchMaxPool(bench, gpu, batch, 'pool1', 32, 24);
     await benchMaxPool(bench, gpu, batch, 'pool2', 64, 8);
