@@ -60,13 +60,15 @@ const log = (line: string) => console.log(`[study ${new Date().toISOString().sli
 async function run(studies: StudyName[], o: Options): Promise<void> {
   const settings = settingsOf(o);
   const plans = studies.map((study) => ({ study, runs: planStudy(study, settings, study === 'sweep' ? undefined : choiceOf(o)) }));
-  if (o.methods !== undefined) selectRuns(plans.flatMap((p) => p.runs), o.methods.split(','));
+  const methods = o.methods?.split(',');
+  // Checked before the suites are generated: a listed method no study plans is an error.
+  if (methods) selectRuns(plans.flatMap((p) => p.runs), methods);
   await prepareSuites(pathsOf(o), { validation: settings.validation, testLimit: o.testSuiteLimit, validationLimit: o.validationSuiteLimit }, log);
   for (const { study, runs } of plans) {
     // The plan file lists every run, so that `report` finds them whichever were selected.
     writeFileAtomicSync(planFile(o, study), encode(JSON.stringify({ settings, runs }, null, 2) + '\n'));
-    const methods = o.methods?.split(',').filter((m) => runs.some((run) => run.method === m));
-    await runAll(pathsOf(o), methods ? selectRuns(runs, methods) : runs, o.jobs, log);
+    const listed = methods?.filter((m) => runs.some((run) => run.method === m));
+    await runAll(pathsOf(o), listed ? selectRuns(runs, listed) : runs, o.jobs, log);
   }
 }
 
@@ -136,11 +138,12 @@ function withCommon(command: Command): Command {
 
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();
 withCommon(program.command('run <studies...>').description(`train a study's runs: ${STUDY_NAMES.join(', ')}`))
-  .option('--methods <list>', 'run only these methods (e.g. esp,l2,esp-hard), in this order within each study').action(async (studies: string[], o: Options) => {
-  const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
-  if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);
-  await run(studies as StudyName[], o);
-});
+  .option('--methods <list>', 'run only these methods (e.g. esp,l2,esp-hard), in this order within each study')
+  .action(async (studies: string[], o: Options) => {
+    const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
+    if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);
+    await run(studies as StudyName[], o);
+  });
 withCommon(program.command('report').description('write REPORT.md, the sweep choice and figure from the finished runs')).action((o: Options) => report(o));
 program.parseAsync().catch((error: Error) => {
   console.error(`study: ${error.message}`);
