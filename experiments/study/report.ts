@@ -64,16 +64,30 @@ function groupByMethod(scored: readonly Scored[]): Map<string, Scored[]> {
   return groups;
 }
 
-/** Methods as rows: clean error and mean corruption error, mean ± std over seeds. */
+/**
+ * A run whose clean error is this high (chance is 90% on the study's ten classes) did not
+ * train: its loss stayed near ln 10, the network having died early. Such runs are listed
+ * and left out of every mean and paired difference, which would otherwise measure the
+ * failure rather than the method.
+ */
+export const DID_NOT_TRAIN_ERROR = 80;
+export const didNotTrain = (s: Scored) => s.clean >= DID_NOT_TRAIN_ERROR;
+const trainedRuns = (scored: readonly Scored[]) => scored.filter((s) => !didNotTrain(s));
+
+/** Methods as rows: clean error and mean corruption error, mean ± std over the seeds that trained. */
 export function methodTable(scored: readonly Scored[]): string {
-  const rows = [...groupByMethod(scored)].map(([method, runs]) =>
-    `| ${nameOf(method)} | ${runs.map((r) => r.run.seed).join(', ')} | ${format(meanStd(runs.map((r) => r.clean)))} | ${format(meanStd(runs.map((r) => r.meanCorruptionError)))} |`);
-  return ['| method | seeds | clean error (%) | mean corruption error (%) |', '|---|---|---:|---:|', ...rows].join('\n');
+  const rows = [...groupByMethod(scored)].map(([method, runs]) => {
+    const trained = trainedRuns(runs);
+    const failed = runs.filter(didNotTrain).map((r) => r.run.seed).join(', ') || '–';
+    const cell = (values: number[]) => (values.length ? format(meanStd(values)) : '–');
+    return `| ${nameOf(method)} | ${trained.map((r) => r.run.seed).join(', ') || '–'} | ${cell(trained.map((r) => r.clean))} | ${cell(trained.map((r) => r.meanCorruptionError))} | ${failed} |`;
+  });
+  return ['| method | seeds | clean error (%) | mean corruption error (%) | did not train (seeds) |', '|---|---|---:|---:|---|', ...rows].join('\n');
 }
 
-/** Corruptions as rows, methods as columns: each method's error, averaged over its seeds. */
+/** Corruptions as rows, methods as columns: each method's error, averaged over its seeds that trained. */
 export function perCorruptionTable(scored: readonly Scored[]): string {
-  const groups = [...groupByMethod(scored)];
+  const groups = [...groupByMethod(trainedRuns(scored))];
   if (!groups.length) return '';
   const corruptions = Object.keys(groups[0]![1][0]!.perCorruption);
   const header = `| corruption | ${groups.map(([m]) => nameOf(m)).join(' | ')} |`;
@@ -154,13 +168,14 @@ export interface Pairing {
 }
 
 /**
- * method against baseline over the seeds both finished. A seed fixes the initial weights and
+ * method against baseline over the seeds both finished and trained. A seed fixes the initial weights and
  * the batch order whatever the method, so a per-seed difference cancels that part of the
  * spread, which at a short schedule is most of it. Undefined with fewer than two seeds.
  */
 export function pairRuns(scored: readonly Scored[], method: string, baseline: string): Pairing | undefined {
-  const base = new Map(scored.filter((s) => s.run.method === baseline).map((s) => [s.run.seed, s]));
-  const pairs = scored
+  const trained = trainedRuns(scored);
+  const base = new Map(trained.filter((s) => s.run.method === baseline).map((s) => [s.run.seed, s]));
+  const pairs = trained
     .filter((s) => s.run.method === method && base.has(s.run.seed))
     .sort((a, b) => a.run.seed - b.run.seed)
     .map((s) => [s, base.get(s.run.seed)!] as const);

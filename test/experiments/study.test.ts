@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { flatnessChart, flatnessTable, meanStd, methodTable, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
+import { flatnessChart, flatnessTable, meanStd, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
@@ -91,6 +91,20 @@ describe('paired differences', () => {
     // fog: −2.0 and −1.8, half-width 12.706 · 0.1414 / √2 = 1.27: resolved. rotate: −1 and −2, half-width 6.35: not.
     expect(table[2]).toBe('| fog | **−1.90 ± 1.27** |');
     expect(table[3]).toBe('| rotate | −1.50 ± 6.35 |');
+  });
+
+  it('leaves a run that did not train out of the means and the pairs, and lists it', () => {
+    // Seed 2 of ESP died (clean error at chance): it must not drag the means or the pairs.
+    const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48), scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 90, 90)];
+    expect(didNotTrain(all[5]!)).toBe(true);
+    expect(didNotTrain(scored('esp', 2, DID_NOT_TRAIN_ERROR - 0.01, 90))).toBe(false);
+    const rows = methodTable(all).split('\n');
+    expect(rows[0]).toBe('| method | seeds | clean error (%) | mean corruption error (%) | did not train (seeds) |');
+    expect(rows[2]).toBe('| Naive | 0, 1, 2 | 12.00 ± 2.00 | 44.00 ± 4.00 | – |');
+    expect(rows[3]).toBe('| Naive + ESP | 0, 1 | 12.00 ± 1.41 | 40.50 ± 2.12 | 2 |');
+    expect(pairRuns(all, 'esp', 'none')!.seeds).toEqual([0, 1]);
+    expect(perCorruptionTable(all).split('\n')[3]).toBe('| rotate | 44.00 | 40.50 |');
+    expect(methodTable([scored('esp', 2, 90, 90)]).split('\n')[2]).toBe('| Naive + ESP | – | – | – | 2 |');
   });
 
   it('pairs only the seeds both methods finished, and needs two', () => {
