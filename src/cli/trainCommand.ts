@@ -11,6 +11,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
 import { curvesSvg, type CurvePoints } from '../io/curves.ts';
 import { createModel } from '../nn/models/index.ts';
+import { deadNetworkWatch } from '../train/deadNetwork.ts';
 import { PRESET_NAMES, preset, type RecipeOverrides, type TrainingRecipe } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
@@ -27,6 +28,7 @@ interface TrainArgs extends SuiteArgs {
   epochs?: number;
   batch?: number;
   lr?: number;
+  warmupEpochs?: number;
   seed: number;
   method: string;
   epsilon?: number;
@@ -53,6 +55,7 @@ function recipeOf(args: TrainArgs) {
   if (args.epochs) overrides.epochs = args.epochs;
   if (args.batch) overrides.batchSize = args.batch;
   if (args.lr) overrides.sgd = { lr: args.lr };
+  if (args.warmupEpochs !== undefined) overrides.schedule = { warmupEpochs: args.warmupEpochs };
   return preset(args.preset, overrides);
 }
 
@@ -84,6 +87,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--epochs <n>', "epochs (default: the preset's)", integerAtLeast('--epochs', 1))
     .option('--batch <n>', "batch size (default: the preset's)", integerAtLeast('--batch', 1))
     .option('--lr <rate>', "peak learning rate (default: the preset's)", positiveNumber('--lr'))
+    .option('--warmup-epochs <n>', 'raise the learning rate linearly over the first n epochs (fractions allowed; default: the preset\'s, 0)', nonNegativeNumber('--warmup-epochs'))
     .option('--seed <n>', 'seed of weights, shuffles and augmentation', integerAtLeast('--seed', 0), 0)
     .option('--method <name>', `augmentation: ${PERTURBATIONS.join(', ')}, optionally "augmix+" in front`, 'none')
     .option('--epsilon <ε>', 'ESP mean perturbation size, or the L2 noise radius, in [0, 1] pixels', nonNegativeNumber('--epsilon'))
@@ -151,6 +155,14 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, tr
   });
   trainer.on('checkpoint', (e) => {
     if (!bar) log(`checkpoint ${e.path} at step ${e.step}`);
+  });
+  const died = deadNetworkWatch(train.classes);
+  trainer.on('step', (e) => {
+    if (!died(e.loss)) return;
+    bar?.stop();
+    console.error(`espgpu train: warning: the loss has stayed at ln ${train.classes} = ${Math.log(train.classes).toFixed(3)} up to step ${e.step + 1}: ` +
+      'the network has most likely died and will not learn. A lower --lr or --warmup-epochs usually avoids it.');
+    bar?.start(trainer.totalSteps, e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
   });
   const curves: CurvePoints = { loss: [], error: [] };
   trainer.on('step', (e) => (curves.loss as [number, number][]).push([e.step + 1, e.loss]));

@@ -38,11 +38,12 @@ describe('espgpu train and eval', () => {
   });
 
   it('trains with ESP, writes a checkpoint and metrics, reports clean and corruption error as JSON; eval agrees', () => {
-    const run = espgpu('train', ...common, '--epochs', '2', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors',
+    const run = espgpu('train', ...common, '--epochs', '2', '--warmup-epochs', '0.5', '--method', 'esp', '--epsilon', '1', '--checkpoint', 'run.safetensors',
       '--metrics', 'run.jsonl', '--curve', 'run.svg', '--suite', 'mnist-c', '--json');
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.done).toMatchObject({ status: 'completed', step: 6, totalSteps: 6 });
+    expect(result.recipe.schedule).toMatchObject({ kind: 'cosine', warmupEpochs: 0.5 });
     expect(result.corruption.corruptions).toHaveLength(15);
     expect(result.corruption.clean.count).toBe(16);
     const metrics = parseMetrics(readFileSync(join(root, 'run.jsonl'), 'utf8'), 'run.jsonl');
@@ -80,5 +81,7 @@ describe('espgpu train and eval', () => {
     expect(espgpu('train', ...common, '--method', 'esp', '--epsilon', '1', '--xi', '0.95').stderr).toMatch(/ESP setting xi \(ξ\) must be in \(0, 1 − 1\/C\)/);
     expect(espgpu('train', '--dataset', 'cifar10', '--data-dir', join(root, 'nowhere')).stderr).toMatch(/espgpu: .*nowhere/);
     expect(espgpu('eval', '--checkpoint', 'missing.safetensors').stderr).toMatch(/missing\.safetensors/);
+    expect(espgpu('train', ...common, '--epochs', '1', '--warmup-epochs', '2').stderr).toMatch(/schedule\.warmupEpochs must be a number in \[0, epochs = 1\], got 2/);
+    expect(espgpu('train', ...common, '--warmup-epochs', '-1').stderr).toMatch(/--warmup-epochs must be a number ≥ 0, got "-1"/);
   });
 });
