@@ -103,7 +103,8 @@ function sweepRuns(s: StudySettings): Run[] {
 
 /** Each Table 1 method's perturbation settings under the chosen ε and γ. */
 function settingsOf(method: string, choice: Choice): { epsilon?: number; gamma?: number } {
-  if (method.endsWith('esp')) return { epsilon: choice.esp.epsilon, gamma: choice.esp.gamma };
+  // esp-hard (the ablation) takes ESP's sizes too; only the label smoothing is off.
+  if (method.endsWith('esp') || method.endsWith('esp-hard')) return { epsilon: choice.esp.epsilon, gamma: choice.esp.gamma };
   if (method.endsWith('l2')) return { epsilon: choice.l2.epsilon };
   return {};
 }

@@ -32,7 +32,10 @@ describe('study plan', () => {
     expect(runs.find((r) => r.id === 'l2-seed0')!.args.join(' ')).toContain('--epsilon 2');
     expect(runs.find((r) => r.id === 'none-seed2')!.args).not.toContain('--epsilon');
     expect(runs.every((r) => r.evaluatedOn === 'test' && !r.args.includes('--validation'))).toBe(true);
-    expect(planStudy('ablation', DEFAULT_SETTINGS, choice).map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
+    const ablation = planStudy('ablation', DEFAULT_SETTINGS, choice);
+    expect(ablation.map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
+    // The same sizes as Table 1's ESP runs; only the smoothing differs.
+    expect(ablation[0]!.args.join(' ')).toBe(runs.find((r) => r.id === 'esp-seed0')!.args.join(' ').replace('--method esp ', '--method esp-hard '));
   });
 
   it('the first seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {
