@@ -11,7 +11,7 @@ import { Classifier } from '../train/classifier.ts';
 import { classifierPredictor, cleanError } from '../train/evaluate.ts';
 import { modelLayout, writeWeights } from '../train/weights.ts';
 import { integerAtLeast } from './arguments.ts';
-import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withGpu, type SuiteArgs } from './shared.ts';
+import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withDeviceOptions, withGpu, withSuiteSourceOptions, type SuiteArgs } from './shared.ts';
 
 interface EvalArgs extends SuiteArgs {
   checkpoint: string;
@@ -53,7 +53,7 @@ export function checkpointClassifier(gpu: Gpu, bytes: Uint8Array, path: string, 
 }
 
 export function addEvalCommand(program: Command): Command {
-  return program
+  const command = program
     .command('eval')
     .description("a checkpoint's clean error on a test set and, with --suite, its corruption error")
     .requiredOption('--checkpoint <file>', 'a safetensors checkpoint written by espgpu train')
@@ -61,11 +61,8 @@ export function addEvalCommand(program: Command): Command {
     .option('--data-dir <dir>', 'folder holding the dataset')
     .option('--validation <n>', 'evaluate on the last n training images (the split `train --validation n` held out) instead of the test set', integerAtLeast('--validation', 1))
     .addOption(new Option('--suite <name>', 'corruption suite').choices(SUITE_NAMES))
-    .option('--suite-dir <dir>', 'read the released suite from here instead of generating it from the test set')
-    .option('--suite-limit <n>', 'generate the suite from the first n test images only', integerAtLeast('--suite-limit', 1))
-    .option('--json', 'print the result as JSON')
-    .option('--adapter <name>', 'pick the adapter whose name contains this')
-    .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
+    .option('--json', 'print the result as JSON');
+  return withDeviceOptions(withSuiteSourceOptions(command))
     .action(async (args: EvalArgs) => {
       const bytes = new Uint8Array(readFileSync(args.checkpoint));
       const saved = describeCheckpoint(bytes, args.checkpoint);

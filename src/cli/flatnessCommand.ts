@@ -8,7 +8,7 @@ import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
 import { measureFlatness, type FlatnessReport } from '../train/flatness.ts';
 import { integerAtLeast, positiveNumberList } from './arguments.ts';
 import { checkpointClassifier, describeCheckpoint } from './evalCommand.ts';
-import { loadSplit, tuneGemmForCommand, withGpu } from './shared.ts';
+import { loadSplit, tuneGemmForCommand, withDeviceOptions, withGpu } from './shared.ts';
 
 interface FlatnessArgs {
   checkpoint: string;
@@ -25,7 +25,7 @@ interface FlatnessArgs {
 }
 
 export function addFlatnessCommand(program: Command): Command {
-  return program
+  const command = program
     .command('flatness')
     .description("the mean rise of a checkpoint's training loss at random points of each radius around its weights (flatness, Figure 4 right)")
     .requiredOption('--checkpoint <file>', 'a safetensors checkpoint written by espgpu train')
@@ -36,9 +36,8 @@ export function addFlatnessCommand(program: Command): Command {
     .option('--samples <n>', 'training images the loss averages over: the first n of a seeded shuffle', integerAtLeast('--samples', 1), 2000)
     .option('--seed <n>', 'seed of the image sample and the directions', integerAtLeast('--seed', 0), 0)
     .option('--batch <n>', 'images per forward pass', integerAtLeast('--batch', 1), 250)
-    .option('--json', 'print the result as JSON')
-    .option('--adapter <name>', 'pick the adapter whose name contains this')
-    .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
+    .option('--json', 'print the result as JSON');
+  return withDeviceOptions(command)
     .action(async (args: FlatnessArgs) => {
       const bytes = new Uint8Array(readFileSync(args.checkpoint));
       const saved = describeCheckpoint(bytes, args.checkpoint);

@@ -14,7 +14,7 @@ import { addCorruptCommand } from './corruptCommand.ts';
 import { addDownloadCommand } from './downloadCommand.ts';
 import { addEvalCommand } from './evalCommand.ts';
 import { addFlatnessCommand } from './flatnessCommand.ts';
-import { evaluateSuite, loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
+import { evaluateSuite, loadTrainingData, tuneGemmForCommand, withDeviceOptions, withGpu } from './shared.ts';
 import { addTrainCommand } from './trainCommand.ts';
 
 const program = new Command('espgpu').description('Train image classifiers on any WebGPU device').showHelpAfterError();
@@ -66,7 +66,7 @@ function augmentationOf(opts: DemoOptions, classes: number): AugmentationOptions
   };
 }
 
-program
+withDeviceOptions(program
   .command('demo')
   .description('train the MNIST CNN on the embedded Fashion-MNIST subset (with ESP by default) and report clean and corruption error')
   .option('--epochs <n>', 'training epochs', integerAtLeast('--epochs', 1), 2)
@@ -77,9 +77,7 @@ program
   .option('--epsilon <ε>', 'ESP mean perturbation size / L2 noise radius, in [0, 1] pixels', positiveNumber('--epsilon'), 1.5)
   .option('--tau <τ>', 'ESP half-width of the size interval (default ε)', positiveNumber('--tau'))
   .option('--gamma <γ>', 'ESP true-to-other label mass ratio at the most smoothing', positiveNumber('--gamma'), 10)
-  .option('--label-smoothing <α>', 'static label smoothing on top, in [0, 1)', nonNegativeNumber('--label-smoothing'), 0)
-  .option('--adapter <name>', 'pick the adapter whose name contains this')
-  .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
+  .option('--label-smoothing <α>', 'static label smoothing on top, in [0, 1)', nonNegativeNumber('--label-smoothing'), 0))
   .action(async (opts: DemoOptions) => {
     const { train, test } = loadTrainingData('embedded');
     const augmentation = augmentationOf(opts, train.classes);

@@ -1,5 +1,6 @@
 // What the commands share: a device for the length of a command, the train/test split of a
 // named dataset (or the embedded subset), and the corruption evaluation at the end of a run.
+import type { Command } from 'commander';
 import { CORRUPTION_SUITE_NAMES, loadCorruptionSuite, loadDataset, type CorruptionSuiteName, type DatasetName } from '../data/datasets.ts';
 import { corruptedSets } from '../data/corruptSuite.ts';
 import { firstImages, holdOut } from '../data/holdOut.ts';
@@ -14,6 +15,7 @@ import type { Classifier } from '../train/classifier.ts';
 import { classifierPredictor, corruptionErrors, corruptionReportMarkdown, type CorruptionReport } from '../train/evaluate.ts';
 import { CORRUPTION_GENERATORS } from './corruptCommand.ts';
 import { embeddedDataDir } from './embeddedData.ts';
+import { integerAtLeast } from './arguments.ts';
 
 export const SUITE_NAMES = CORRUPTION_SUITE_NAMES;
 
@@ -21,6 +23,20 @@ export interface SuiteArgs {
   suite?: CorruptionSuiteName;
   suiteDir?: string;
   suiteLimit?: number;
+}
+
+/** The options of every command that runs on a device: which adapter, and whether to tune the GEMM. */
+export function withDeviceOptions(command: Command): Command {
+  return command
+    .option('--adapter <name>', 'pick the adapter whose name contains this (also $ESPGPU_ADAPTER)')
+    .option('--no-tune', 'skip the GEMM tile search and use the default tile shape');
+}
+
+/** Where a command's corruption suite comes from: the released arrays, or generated from the first n test images. */
+export function withSuiteSourceOptions(command: Command): Command {
+  return command
+    .option('--suite-dir <dir>', 'read the released suite from here instead of generating it from the test set')
+    .option('--suite-limit <n>', 'generate the suite from the first n test images only', integerAtLeast('--suite-limit', 1));
 }
 
 export async function withGpu<T>(adapter: string | undefined, body: (gpu: Gpu) => Promise<T>): Promise<T> {

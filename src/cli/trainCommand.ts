@@ -15,7 +15,7 @@ import { deadNetworkWatch } from '../train/deadNetwork.ts';
 import { PRESET_NAMES, preset, type RecipeOverrides, type TrainingRecipe } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
-import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withGpu, type SuiteArgs } from './shared.ts';
+import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withDeviceOptions, withGpu, withSuiteSourceOptions, type SuiteArgs } from './shared.ts';
 
 interface TrainArgs extends SuiteArgs {
   preset: string;
@@ -74,7 +74,7 @@ function augmentationOf(args: TrainArgs): AugmentationOptions {
 }
 
 export function addTrainCommand(program: Command): Command {
-  return program
+  const command = program
     .command('train')
     .description('train a model on a dataset with ESP, L2 noise, AugMix or none; checkpoints, metrics, clean and corruption error')
     .addOption(new Option('--preset <name>', 'training recipe (ALGORITHMS.md §4)').choices(PRESET_NAMES).default('mnist'))
@@ -103,11 +103,8 @@ export function addTrainCommand(program: Command): Command {
     .option('--metrics <file>', 'append JSON lines: start, step, epoch, checkpoint, done')
     .option('--curve <file.svg>', "write this session's loss and clean-error curves as SVG at the end")
     .addOption(new Option('--suite <name>', 'corruption suite for the final evaluation').choices(SUITE_NAMES))
-    .option('--suite-dir <dir>', 'read the released suite from here instead of generating it from the test set')
-    .option('--suite-limit <n>', 'generate the suite from the first n test images only', integerAtLeast('--suite-limit', 1))
-    .option('--json', 'no progress output; print the result as JSON')
-    .option('--adapter <name>', 'pick the adapter whose name contains this')
-    .option('--no-tune', 'skip the GEMM tile search and use the default tile shape')
+    .option('--json', 'no progress output; print the result as JSON');
+  return withDeviceOptions(withSuiteSourceOptions(command))
     .action(async (args: TrainArgs) => {
       const recipe = recipeOf(args);
       const { train, test, evaluatedOn } = loadTrainingData(args.dataset, args.dataDir, { validation: args.validation, trainLimit: args.trainLimit, evalLimit: args.evalLimit });
