@@ -38,28 +38,29 @@ interface Options {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 
+/** The sizes every peer takes alike: training batch, repeats, inference batch. */
+const sizeArgs = (o: Options) => [`--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`];
+
+const tfjsPeer = (backend: 'webgpu' | 'wasm'): Peer => ({
+  name: `tfjs-${backend}`,
+  command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), `--backend=${backend}`, `--model=${o.model}`, ...sizeArgs(o)]],
+  read: (json) => json,
+});
+
 const PEERS: Peer[] = [
   {
     name: 'espgpu',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/run.js'), 'train', `--models=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
+    command: (o) => [process.execPath, [join(root, 'dist/bench/run.js'), 'train', `--models=${o.model}`, ...sizeArgs(o)]],
     read: (json) => {
       const result = json.details.train.results[0];
       return { trainImagesPerSecond: result.imagesPerSecond, inferenceImagesPerSecond: result.inference?.imagesPerSecond ?? null };
     },
   },
-  {
-    name: 'tfjs-webgpu',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=webgpu', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
-    read: (json) => json,
-  },
-  {
-    name: 'tfjs-wasm',
-    command: (o) => [process.execPath, [join(root, 'dist/bench/tfjsStep.js'), '--backend=wasm', `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
-    read: (json) => json,
-  },
+  tfjsPeer('webgpu'),
+  tfjsPeer('wasm'),
   {
     name: 'pytorch-cpu',
-    command: (o) => [o.python, [join(root, 'bench/peers/torchStep.py'), `--model=${o.model}`, `--batch=${o.batch}`, `--repeats=${o.repeats}`, `--inference-batch=${o.inferenceBatch}`]],
+    command: (o) => [o.python, [join(root, 'bench/peers/torchStep.py'), `--model=${o.model}`, ...sizeArgs(o)]],
     read: (json) => json,
   },
 ];
