@@ -142,13 +142,16 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, tr
     if (bar) bar.update(e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
     else log(`epoch ${e.epoch + 1} step ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toPrecision(3)}  ${e.imagesPerSecond.toFixed(0)} img/s  ETA ${Math.round(e.etaSeconds)} s`);
   });
+  // The bar owns the terminal line: a message goes between two bars, the second from `value`.
+  const printAboveBar = (print: () => void, value: number, payload: Record<string, unknown>) => {
+    if (!bar) return print();
+    bar.stop();
+    print();
+    bar.start(trainer.totalSteps, value, payload);
+  };
   trainer.on('epoch', (e) => {
     const line = `epoch ${e.epoch + 1}/${e.epochs} in ${e.seconds.toFixed(1)} s${e.cleanError === undefined ? '' : `: clean error ${e.cleanError.toFixed(2)}%`}`;
-    if (!bar) return log(line);
-    // The bar owns the terminal line: print the epoch's summary between two bars.
-    bar.stop();
-    log(line);
-    bar.start(trainer.totalSteps, e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
+    printAboveBar(() => log(line), e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
   });
   trainer.on('checkpoint', (e) => {
     if (!bar) log(`checkpoint ${e.path} at step ${e.step}`);
@@ -156,10 +159,9 @@ async function runTraining(gpu: Gpu, args: TrainArgs, recipe: TrainingRecipe, tr
   const died = deadNetworkWatch(train.classes);
   trainer.on('step', (e) => {
     if (!died(e.loss)) return;
-    bar?.stop();
-    console.error(`espgpu train: warning: the loss has stayed at ln ${train.classes} = ${Math.log(train.classes).toFixed(3)} up to step ${e.step + 1}: ` +
-      'the network has most likely died and will not learn. A lower --lr or --warmup-epochs usually avoids it.');
-    bar?.start(trainer.totalSteps, e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
+    const warning = `espgpu train: warning: the loss has stayed at ln ${train.classes} = ${Math.log(train.classes).toFixed(3)} up to step ${e.step + 1}: ` +
+      'the network has most likely died and will not learn. A lower --lr or --warmup-epochs usually avoids it.';
+    printAboveBar(() => console.error(warning), e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
   });
   const curves: CurvePoints = { loss: [], error: [] };
   trainer.on('step', (e) => (curves.loss as [number, number][]).push([e.step + 1, e.loss]));
