@@ -22,7 +22,7 @@ import {
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
-import { tileFor } from '../../src/kernels/winograd.ts';
+import { tileFor, tilesOver } from '../../src/kernels/winograd.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
 import type { Metric } from '../record.ts';
@@ -204,7 +204,8 @@ async function benchConv(bench: KernelBench, gpu: Gpu, batch: number, s: ConvSha
 async function benchWinogradProducts(bench: KernelBench, gpu: Gpu, yShape: readonly number[], s: ConvShape, path: string): Promise<void> {
   const [batch = 0, , outH = 0, outW = 0] = yShape;
   const tile = tileFor(outH, outW, path === 'winogradF6' ? 6 : 4);
-  const tiles = batch * Math.ceil(outH / tile.out) * Math.ceil(outW / tile.out);
+  const { tilesH, tilesW } = tilesOver(tile, outH, outW);
+  const tiles = batch * tilesH * tilesW;
   if (tile.points * s.inC * tiles * 4 > gpu.limits.maxStorageBufferBindingSize) return;
   const u = pseudoRandom(gpu, [tile.points, s.outC, s.inC]);
   const v = pseudoRandom(gpu, [tile.points, s.inC, tiles]);

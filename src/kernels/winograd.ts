@@ -83,7 +83,8 @@ export function tileFor(outH: number, outW: number, only?: WinogradTileSize): Wi
   return points(WINOGRAD_TILES[6]) <= F6_MAX_POINTS_RATIO * points(WINOGRAD_TILES[4]) ? WINOGRAD_TILES[6] : WINOGRAD_TILES[4];
 }
 
-const tilesOver = (tile: WinogradTile, outH: number, outW: number) => ({ tilesH: Math.ceil(outH / tile.out), tilesW: Math.ceil(outW / tile.out) });
+/** Tiles along each side of an outH × outW output. */
+export const tilesOver = (tile: WinogradTile, outH: number, outW: number) => ({ tilesH: Math.ceil(outH / tile.out), tilesW: Math.ceil(outW / tile.out) });
 
 async function launch(gpu: Gpu, tile: WinogradTile, entryPoint: Entry, consts: Record<string, number | boolean>, count: number, tiles: number, firstImage: number, bindings: Tensor[]): Promise<void> {
   const source = { files: [tile.matrices, transforms], entryPoint, consts };
