@@ -2,6 +2,8 @@
 // flags (`--inference-batch 512`), the browser page reads them from its URL
 // (`?inference-batch=512`), and both parse the text here, so a bad value gets the same error.
 import { CONV_ALGORITHMS, type ConvAlgorithm } from '../src/kernels/conv2d.ts';
+import { GEMM_VARIANTS, type GemmConfig } from '../src/kernels/gemmConfig.ts';
+import { parseGemmConfig } from '../src/kernels/gemmTuning.ts';
 import { MODELS } from '../src/nn/models/index.ts';
 
 export interface SuiteOptions {
@@ -29,6 +31,8 @@ export interface SuiteOptions {
   images: number;
   /** How every suite runs stride-1 3×3 convolutions (the library's default when undefined). */
   conv?: ConvAlgorithm;
+  /** The GEMM tile of every suite (the adapter's default when undefined). */
+  gemm?: GemmConfig;
 }
 
 export interface OptionSpec {
@@ -50,6 +54,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'profile', kind: 'flag', help: 'time every layer of the training step apart' },
   { name: 'images', kind: 'int', help: 'training images of the epoch suite (default 2048; a quarter as many are evaluated)' },
   { name: 'conv', kind: 'text', help: `how stride-1 3×3 convolutions run in every suite: ${CONV_ALGORITHMS.join(' or ')} (default auto)` },
+  { name: 'gemm', kind: 'text', help: `GEMM tile of every suite, VARIANT:WG_MxWG_N:TMxTN, VARIANT one of ${GEMM_VARIANTS.join(', ')} (default: the adapter's)` },
   { name: 'wrn', kind: 'flag', help: 'augmentation suite: also time a WRN-40-2 step (tens of seconds on a software adapter)' },
 ];
 
@@ -80,6 +85,7 @@ export function parseSuiteOptions(lookup: (name: string) => string | undefined):
   if (conv !== undefined && !CONV_ALGORITHMS.includes(conv as ConvAlgorithm)) throw new Error(`option conv: expected ${CONV_ALGORITHMS.join(' or ')}, got "${conv}"`);
   return {
     conv: conv as ConvAlgorithm | undefined,
+    gemm: gemmTile(lookup('gemm')),
     batch: int('batch'),
     repeats: int('repeats'),
     only: lookup('only') || undefined,
@@ -92,6 +98,15 @@ export function parseSuiteOptions(lookup: (name: string) => string | undefined):
     wrn: flag('wrn', false),
     images: int('images') ?? 2048,
   };
+}
+
+/** `gemmRegisters:1x8:16x8` → that GemmConfig (TK 8, which only the tiled variant reads). */
+function gemmTile(text: string | undefined): GemmConfig | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\w+):(\d+)x(\d+):(\d+)x(\d+)$/.exec(text.trim());
+  const config = match && parseGemmConfig({ variant: match[1], WG_M: Number(match[2]), WG_N: Number(match[3]), TM: Number(match[4]), TN: Number(match[5]), TK: 8 });
+  if (!config) throw new Error(`option gemm: expected VARIANT:WG_MxWG_N:TMxTN with VARIANT one of ${GEMM_VARIANTS.join(', ')} and sizes 1…1024, got "${text}"`);
+  return config;
 }
 
 /** The options as given, for the run record (undefined ones dropped). */

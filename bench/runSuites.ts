@@ -4,6 +4,8 @@ import { version } from '../package.json';
 import type { EspDevice } from '../src/device/device.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { setConvAlgorithm } from '../src/kernels/conv2d.ts';
+import { gemmConfig, setGemmConfig } from '../src/kernels/gemmConfig.ts';
+import { describeGemmConfig } from '../src/kernels/gemmTuning.ts';
 import { recordedOptions, type SuiteOptions } from './options.ts';
 import { describeEnvironment, RUN_FORMAT, type BenchRun } from './record.ts';
 import type { Suite } from './suites/suite.ts';
@@ -16,6 +18,10 @@ export async function runSuites(esp: EspDevice, suites: readonly Suite[], option
   const gpu = new Gpu(esp);
   if (options.conv) setConvAlgorithm(gpu, options.conv);
   try {
+    if (options.gemm) setGemmConfig(gpu, options.gemm);
+    // The tile in use, given or default: figures from two tiles must not be mistaken for one.
+    run.options.gemmTile = describeGemmConfig(gemmConfig(gpu));
+    log(`GEMM tile: ${run.options.gemmTile}`);
     for (const suite of suites) {
       log(`\n## ${suite.name}: ${suite.summary}`);
       const output = await suite.run({ gpu, options, log });

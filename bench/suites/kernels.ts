@@ -20,6 +20,7 @@ import {
   type ConvPass,
 } from '../../src/kernels/conv2d.ts';
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
+import { unfitReason } from '../../src/kernels/gemmTuning.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { tileFor, tilesOver } from '../../src/kernels/winograd.ts';
@@ -77,6 +78,7 @@ const CONV_SHAPES: ConvShape[] = [
 
 /** The other GEMM tiles measured beside the default, so a report shows what the default buys. */
 const OTHER_TILES: GemmConfig[] = [
+  { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM: 16, TN: 8, TK: 8 },
   { variant: 'gemmRegisters', WG_M: 8, WG_N: 8, TM: 4, TN: 4, TK: 8 },
   { variant: 'gemmTiled', WG_M: 8, WG_N: 8, TM: 4, TN: 4, TK: 8 },
   { variant: 'gemmTiled', WG_M: 16, WG_N: 16, TM: 4, TN: 4, TK: 8 },
@@ -121,7 +123,8 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
   const current = gemmConfig(gpu);
   const defaults = defaultGemmConfig(gpu);
   try {
-    for (const config of [defaults, ...OTHER_TILES]) {
+    const same = (a: GemmConfig, b: GemmConfig) => JSON.stringify(a) === JSON.stringify(b);
+    for (const config of [defaults, ...OTHER_TILES.filter((c) => !same(c, defaults))]) {
       setGemmConfig(gpu, config);
       const label = `${config.variant} ${config.WG_M}x${config.WG_N} wg, ${config.TM}x${config.TN} regs, TK ${config.TK}`;
       await bench.time(`matmul ${n}³ ${label}${config === defaults ? ' (default)' : ''}`, flop, async () => [await matmul(gpu, a, b)]);
@@ -134,12 +137,26 @@ async function benchMatmul(bench: KernelBench, gpu: Gpu, n: number): Promise<voi
 }
 
 /**
- * Register blocks of the lane-row GEMM (one row of 8 lanes, A's address uniform across them)
- * on WRN-40-2 group 1's Winograd products, 36 × [32 × 32] · [32 × 64·batch]: what a load
- * and an accumulator cost on this adapter. A bigger block does more multiply-adds per load
- * until the per-invocation accumulators stop fitting.
+ * Register blocks of the lane-row GEMM (one row of 8 lanes) on WRN-40-2 group 1's Winograd
+ * products, 36 × [32 × 32] · [32 × 64·batch]: what a load and an accumulator cost on this
+ * adapter. A bigger block does more multiply-adds per load until the per-invocation
+ * accumulators stop fitting. The shuffle rows load each of A's rows in one lane instead of
+ * all eight (gemmShuffle.wgsl), where the adapter can run them.
  */
-const LANE_ROW_BLOCKS: readonly (readonly [number, number])[] = [[16, 8], [16, 4], [16, 1], [8, 1], [8, 2], [8, 16], [16, 16]];
+const LANE_ROW_BLOCKS: readonly (readonly [GemmConfig['variant'], number, number])[] = [
+  ['gemmRegisters', 16, 8],
+  ['gemmRegisters', 16, 4],
+  ['gemmRegisters', 16, 1],
+  ['gemmRegisters', 8, 1],
+  ['gemmRegisters', 8, 2],
+  ['gemmRegisters', 8, 16],
+  ['gemmRegisters', 16, 16],
+  ['gemmRegistersShuffle', 16, 8],
+  ['gemmRegistersShuffle', 16, 6],
+  ['gemmRegistersShuffle', 16, 4],
+  ['gemmRegistersShuffle', 24, 4],
+  ['gemmRegistersShuffle', 8, 16],
+];
 
 async function benchGemmBlocks(bench: KernelBench, gpu: Gpu, batch: number): Promise<void> {
   const [P, M, K, N] = [36, 32, 32, 64 * batch];
@@ -147,9 +164,12 @@ async function benchGemmBlocks(bench: KernelBench, gpu: Gpu, batch: number): Pro
   const v = pseudoRandom(gpu, [P, K, N]);
   const current = gemmConfig(gpu);
   try {
-    for (const [TM, TN] of LANE_ROW_BLOCKS) {
-      setGemmConfig(gpu, { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM, TN, TK: 8 });
-      await bench.time(`gemm block 1x8 lanes, ${TM}x${TN} regs, wrn-40-2 g1 products 36x${M}x${K}x${N}`, flops(2 * P * M * K * N), async () => [await matmul(gpu, u, v)]);
+    for (const [variant, TM, TN] of LANE_ROW_BLOCKS) {
+      const config: GemmConfig = { variant, WG_M: 1, WG_N: 8, TM, TN, TK: 8 };
+      if (unfitReason(gpu, config)) continue;
+      setGemmConfig(gpu, config);
+      const shuffled = variant === 'gemmRegistersShuffle' ? ' shuffled A' : '';
+      await bench.time(`gemm block 1x8 lanes, ${TM}x${TN} regs${shuffled}, wrn-40-2 g1 products 36x${M}x${K}x${N}`, flops(2 * P * M * K * N), async () => [await matmul(gpu, u, v)]);
     }
   } finally {
     setGemmConfig(gpu, current);

@@ -11,6 +11,8 @@ export interface AdapterDescription {
   /** Software rasteriser / fallback adapter (lavapipe, SwiftShader, WARP). */
   isSoftware: boolean;
   runtime: 'node' | 'browser';
+  /** The subgroup size when the adapter reports one fixed size (min = max); kernels that split work by subgroup need it. */
+  subgroupSize?: number;
 }
 
 export interface AcquireOptions {
@@ -53,6 +55,11 @@ function envAdapterName(): string | undefined {
   return env?.ESPGPU_ADAPTER || undefined;
 }
 
+function fixedSubgroupSize(info: GPUAdapterInfo): { subgroupSize?: number } {
+  const { subgroupMinSize, subgroupMaxSize } = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return subgroupMinSize !== undefined && subgroupMinSize > 0 && subgroupMinSize === subgroupMaxSize ? { subgroupSize: subgroupMinSize } : {};
+}
+
 function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription {
   const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
   return {
@@ -62,6 +69,7 @@ function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription
     description: info.description,
     isSoftware: isFallback || /swiftshader|llvmpipe|lavapipe|software|warp|basic render/.test(text),
     runtime,
+    ...fixedSubgroupSize(info),
   };
 }
 

@@ -3,6 +3,7 @@
 // weight gradients of convolutions), K is cut into splits whose partial products are
 // summed afterwards in a fixed order, which keeps results deterministic.
 import gemmCore from '../../shaders/gemm.wgsl';
+import gemmShuffle from '../../shaders/gemmShuffle.wgsl';
 import type { Binding, Gpu } from '../gpu/gpu.ts';
 import type { ShaderFile } from '../gpu/pipelineCache.ts';
 import type { Specialization } from '../gpu/specialize.ts';
@@ -34,12 +35,21 @@ export interface SplitK {
  * The adapter's tile, with its per-invocation block cut down to the product when the product
  * is narrower than the tile (a 3×3 first layer's weight gradient has N = 9 against a tile 64
  * wide): the padding lanes would otherwise do most of the work on clamped, discarded indices.
- * Powers of two keep the number of pipelines small.
+ * Powers of two keep the number of pipelines small. A block cut under one row per lane of
+ * the subgroup cannot share rows by shuffles, and runs the plain register variant.
  */
 export function fittedGemmConfig(gpu: Gpu, M: number, N: number): GemmConfig {
   const c = gemmConfig(gpu);
   const fit = (size: number, lanes: number, block: number) => Math.min(block, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(size / lanes)))));
-  return { ...c, TM: fit(M, c.WG_M, c.TM), TN: fit(N, c.WG_N, c.TN) };
+  const fitted = { ...c, TM: fit(M, c.WG_M, c.TM), TN: fit(N, c.WG_N, c.TN) };
+  if (fitted.variant === 'gemmRegistersShuffle' && fitted.TM % fitted.WG_N !== 0) fitted.variant = 'gemmRegisters';
+  return fitted;
+}
+
+/** The shader files of a launch: gemmShuffle.wgsl goes first, since its `enable` must open the module. */
+function gemmFiles(variant: GemmConfig['variant'], opFiles: readonly ShaderFile[]): ShaderFile[] {
+  const core = [...opFiles, { file: 'gemm.wgsl', code: gemmCore }];
+  return variant === 'gemmRegistersShuffle' ? [{ file: 'gemmShuffle.wgsl', code: gemmShuffle }, ...core] : core;
 }
 
 const MIN_K_PER_SPLIT = 256;
@@ -69,7 +79,7 @@ export async function launchGemm(gpu: Gpu, launch: GemmLaunch): Promise<void> {
   const { splits, kPerSplit } = launch.split ?? { splits: 1, kPerSplit: launch.K };
   await gpu.dispatch(
     {
-      files: [...launch.files, { file: 'gemm.wgsl', code: gemmCore }],
+      files: gemmFiles(c.variant, launch.files),
       entryPoint: c.variant,
       consts: { ...launch.consts, WG_M: c.WG_M, WG_N: c.WG_N, TM: c.TM, TN: c.TN, TK: c.TK },
     },

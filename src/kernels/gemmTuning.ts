@@ -8,12 +8,13 @@
 // (io/tuningCacheIndexedDb.ts). Without tuning the GEMM runs defaultGemmConfig.
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
 import gemmWgsl from '../../shaders/gemm.wgsl';
+import gemmShuffleWgsl from '../../shaders/gemmShuffle.wgsl';
 import matmulWgsl from '../../shaders/matmul.wgsl';
 import type { AdapterDescription } from '../device/device.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { conv2dForward } from './conv2d.ts';
-import { defaultGemmConfig, setGemmConfig, validateGemmConfig, type GemmConfig } from './gemmConfig.ts';
+import { defaultGemmConfig, GEMM_VARIANTS, setGemmConfig, validateGemmConfig, type GemmConfig } from './gemmConfig.ts';
 import { matmul } from './matmul.ts';
 
 /** Where tuned configs persist between runs, one entry per tuning key. */
@@ -112,8 +113,9 @@ const MAX_SIZE = 1024;
 export function parseGemmConfig(value: unknown): GemmConfig | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const fields = value as Record<string, unknown>;
-  if (fields.variant !== 'gemmTiled' && fields.variant !== 'gemmRegisters') return undefined;
-  const config: GemmConfig = { variant: fields.variant, WG_M: 0, WG_N: 0, TM: 0, TN: 0, TK: 0 };
+  const variant = GEMM_VARIANTS.find((v) => v === fields.variant);
+  if (!variant) return undefined;
+  const config: GemmConfig = { variant, WG_M: 0, WG_N: 0, TM: 0, TN: 0, TK: 0 };
   for (const name of SIZE_FIELDS) {
     const size = fields[name];
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_SIZE) return undefined;
@@ -130,7 +132,7 @@ function fnv1a(text: string): string {
 }
 
 /** The GEMM core and the two operand loaders the search measures: any edit re-tunes. */
-export const GEMM_SOURCE_HASH = fnv1a([gemmWgsl, matmulWgsl, conv2dWgsl].join('\n'));
+export const GEMM_SOURCE_HASH = fnv1a([gemmWgsl, gemmShuffleWgsl, matmulWgsl, conv2dWgsl].join('\n'));
 
 /** The cache key: the adapter as the device reports it, the runtime, the espgpu version and the shaders. */
 export function gemmTuningKey(adapter: AdapterDescription, version: string): string {
@@ -158,9 +160,10 @@ export function unfitReason(gpu: Gpu, config: GemmConfig): string | undefined {
 
 /**
  * The search space for this adapter, nearest the default first, so a search the budget cuts
- * short has tried the likeliest shapes. Software adapters: one row of 8 or 16 lanes (A's
- * address uniform across the SIMD vector) with 8–16 × 4–8 registers, past which
- * accumulators spill. Real GPUs: workgroup-memory tiles of 8×8 and 16×16 lanes, plus the
+ * short has tried the likeliest shapes. Software adapters: one row of 8 or 16 lanes with
+ * 8–16 × 4–8 registers, past which accumulators spill, and where the adapter has one fixed
+ * subgroup size, a row of one subgroup sharing A's rows by shuffles with 1–3 rows a lane
+ * (gemmShuffle.wgsl). Real GPUs: workgroup-memory tiles of 8×8 and 16×16 lanes, plus the
  * software optimum in case the adapter is CPU-like without saying so.
  */
 export function gemmCandidates(gpu: Gpu): GemmConfig[] {
@@ -170,6 +173,10 @@ export function gemmCandidates(gpu: Gpu): GemmConfig[] {
     for (const WG_N of [8, 16])
       for (const TM of [8, 12, 16])
         for (const TN of [4, 6, 8]) grid.push({ variant: 'gemmRegisters', WG_M: 1, WG_N, TM, TN, TK: 8 });
+    const lanes = gpu.esp.adapter.subgroupSize;
+    if (lanes !== undefined)
+      for (const rowsPerLane of [1, 2, 3])
+        for (const TN of [4, 6, 8]) grid.push({ variant: 'gemmRegistersShuffle', WG_M: 1, WG_N: lanes, TM: rowsPerLane * lanes, TN, TK: 8 });
   } else {
     for (const side of [8, 16])
       for (const T of [4, 8])

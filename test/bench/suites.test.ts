@@ -70,6 +70,9 @@ describe('benchmark options', () => {
     expect(() => parseSuiteOptions((n) => (n === 'profile' ? 'maybe' : undefined))).toThrow(/option profile is a switch/);
     expect(() => parseSuiteOptions((n) => (n === 'conv' ? 'fft' : undefined))).toThrow('option conv: expected auto or winogradF4 or winogradF6 or implicitGemm, got "fft"');
     expect(parseSuiteOptions((n) => (n === 'conv' ? 'implicitGemm' : undefined)).conv).toBe('implicitGemm');
+    expect(parseSuiteOptions((n) => (n === 'gemm' ? 'gemmRegistersShuffle:1x8:16x6' : undefined)).gemm).toEqual({ variant: 'gemmRegistersShuffle', WG_M: 1, WG_N: 8, TM: 16, TN: 6, TK: 8 });
+    for (const bad of ['gemmMagic:1x8:16x8', 'gemmRegisters:1x8', 'gemmRegisters:0x8:16x8'])
+      expect(() => parseSuiteOptions((n) => (n === 'gemm' ? bad : undefined)), bad).toThrow(`option gemm: expected VARIANT:WG_MxWG_N:TMxTN with VARIANT one of gemmTiled, gemmRegisters, gemmRegistersShuffle and sizes 1…1024, got "${bad}"`);
     expect(() => selectSuites(['kernels', 'gemm'])).toThrow(/unknown suite gemm; expected kernels, augment, train, epoch/);
   });
 
@@ -79,6 +82,7 @@ describe('benchmark options', () => {
     execFileSync(process.execPath, [runner, 'kernels', '--only', 'conv4 @10px', '--batch', '2', '--repeats', '1', '--matmul', '32', '--out', out], { stdio: 'pipe' });
     const saved = checkRun(JSON.parse(readFileSync(out, 'utf8')), out);
     expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv4 @10px', inference: true, profile: false });
+    expect(saved.options.gemmTile).toMatch(/^gemm\w+ \d+x\d+ lanes, \d+x\d+ registers, TK \d+$/);
     // A Winograd layer: each pass on F4, F6 and the implicit GEMM, and each forward tile size's products alone.
     const names = saved.metrics.map((m) => m.name.replace('conv ', '').replace(' mnist-cnn conv4 @10px', ''));
     expect(names.sort()).toEqual(['bwd-data', 'bwd-weight', 'fwd'].flatMap((p) => ['implicitGemm', 'winogradF4', 'winogradF6'].map((a) => `${p} ${a}`)).concat(['fwd winogradF4 products only', 'fwd winogradF6 products only']).sort());

@@ -199,6 +199,12 @@ describe('conv2d by implicit GEMM only', () => {
   allCases();
 });
 
+describe('conv2d on the plain register GEMM variant', () => {
+  beforeAll(() => setGemmConfig(gpu(), { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM: 16, TN: 8, TK: 8 }));
+  afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));
+  allCases();
+});
+
 describe('conv2d on the tiled GEMM variant', () => {
   beforeAll(() => setGemmConfig(gpu(), { variant: 'gemmTiled', WG_M: 8, WG_N: 8, TM: 4, TN: 4, TK: 8 }));
   afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));

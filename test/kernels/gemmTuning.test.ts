@@ -53,6 +53,8 @@ describe('tuning stores and keys', () => {
 
   it('parses only well-formed configs', () => {
     expect(parseGemmConfig({ ...regs(8, 16, 8), extra: 1 })).toEqual(regs(8, 16, 8));
+    const shuffle: GemmConfig = { ...regs(8, 16, 8), variant: 'gemmRegistersShuffle' };
+    expect(parseGemmConfig(shuffle)).toEqual(shuffle);
     for (const bad of [
       null,
       'gemmTiled',
@@ -313,6 +315,9 @@ describe('tuneGemm on the device', () => {
     expect(candidates.length).toBeGreaterThanOrEqual(9);
     expect(new Set(candidates.map((c) => JSON.stringify(c))).size).toBe(candidates.length);
     for (const c of candidates) expect(unfitReason(gpu(), c), JSON.stringify(c)).toBeUndefined();
+    const { isSoftware, subgroupSize } = gpu().esp.adapter;
+    const shuffles = candidates.filter((c) => c.variant === 'gemmRegistersShuffle');
+    expect(shuffles.length).toBe(isSoftware && subgroupSize !== undefined ? 9 : 0);
     // Sizes are powers of two or 1.5 times one: a neighbour one step away differs in one field.
     const fieldsChanged = (c: GemmConfig) => (Object.keys(c) as (keyof GemmConfig)[]).filter((k) => c[k] !== reference[k]).length;
     expect(fieldsChanged(candidates[1]!)).toBe(1);

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fittedGemmConfig } from '../../src/kernels/gemm.ts';
-import { gemmConfig, setGemmConfig } from '../../src/kernels/gemmConfig.ts';
+import { defaultGemmConfig, gemmConfig, setGemmConfig, validateGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { BACKWARD, FORWARD, expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -9,7 +9,8 @@ import { matmul64 } from '../reference/matmul.ts';
 
 const gpu = useGpu();
 
-describe('matmul', () => {
+/** Products against the float64 reference, on whichever GEMM tile is set. */
+function productCases(): void {
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [3, 5, 7],
@@ -77,6 +78,11 @@ describe('matmul', () => {
     gpu().release(A, B);
   });
 
+}
+
+describe('matmul', () => {
+  productCases();
+
   it('rejects a batch of matrices against a single one, or batches of different lengths', async () => {
     const one = gpu().upload(new Float32Array(6), [2, 3]);
     const two = gpu().upload(new Float32Array(18), [3, 3, 2]);
@@ -104,6 +110,73 @@ describe('fittedGemmConfig', () => {
       expect(fittedGemmConfig(gpu(), 32, 9)).toEqual({ ...tile, TN: 2 });
       expect(fittedGemmConfig(gpu(), 1, 86528)).toEqual({ ...tile, TM: 1 });
       expect(fittedGemmConfig(gpu(), 5, 17)).toEqual({ ...tile, TM: 8, TN: 4 });
+    } finally {
+      setGemmConfig(gpu(), saved);
+    }
+  });
+});
+
+describe('matmul on the plain register tile (one row of 8 lanes)', () => {
+  beforeAll(() => setGemmConfig(gpu(), { variant: 'gemmRegisters', WG_M: 1, WG_N: 8, TM: 16, TN: 8, TK: 8 }));
+  afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));
+  productCases();
+});
+
+/** A row of lanes that is one subgroup, two rows a lane: what the shuffle variant needs. */
+function shuffleTile(): GemmConfig {
+  const lanes = gpu().esp.adapter.subgroupSize ?? 8;
+  return { variant: 'gemmRegistersShuffle', WG_M: 1, WG_N: lanes, TM: 2 * lanes, TN: 8, TK: 8 };
+}
+
+const shuffleUnfit = (): string | undefined => {
+  try {
+    validateGemmConfig(gpu(), shuffleTile());
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+describe('matmul on the subgroup-shuffle tile', () => {
+  beforeAll(() => {
+    if (!shuffleUnfit()) setGemmConfig(gpu(), shuffleTile());
+  });
+  afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));
+
+  it('runs on lavapipe (one fixed subgroup of 8), and is refused with a reason where it cannot run', () => {
+    const adapter = gpu().esp.adapter;
+    if (/llvmpipe/.test(adapter.description)) expect(shuffleUnfit()).toBeUndefined();
+    if (!gpu().esp.features.has('subgroups')) expect(shuffleUnfit()).toMatch(/needs the device feature "subgroups"/);
+    if (shuffleUnfit() === undefined) expect(gemmConfig(gpu())).toEqual(shuffleTile());
+  });
+
+  // Where the adapter cannot run it, the cases run on the default tile; the test above says why.
+  productCases();
+});
+
+describe('gemmRegistersShuffle config checks', () => {
+  it('refuses a row of lanes that is not one subgroup, or a block not a whole number of rows a lane', () => {
+    const tile = shuffleTile();
+    const lanes = tile.WG_N;
+    const refused = (c: GemmConfig) => () => validateGemmConfig(gpu(), c);
+    if (shuffleUnfit()) {
+      expect(refused(tile)).toThrow(/gemmRegistersShuffle needs/);
+      return;
+    }
+    expect(refused({ ...tile, WG_M: 2 })).toThrow(`needs WG_M = 1 and WG_N = the subgroup size ${lanes}, got 2x${lanes}`);
+    expect(refused({ ...tile, WG_N: 2 * lanes })).toThrow(`got 1x${2 * lanes}`);
+    expect(refused({ ...tile, TM: lanes + 1 })).toThrow(`TM a multiple of the subgroup size ${lanes}, got ${lanes + 1}`);
+  });
+
+  it('a product too short for one row a lane runs the plain register variant', () => {
+    if (shuffleUnfit()) return expect(shuffleUnfit()).toBeDefined();
+    const saved = gemmConfig(gpu());
+    const lanes = shuffleTile().WG_N;
+    setGemmConfig(gpu(), shuffleTile());
+    try {
+      expect(fittedGemmConfig(gpu(), 4096, 4096)).toEqual(shuffleTile());
+      expect(fittedGemmConfig(gpu(), lanes, 4096)).toMatchObject({ variant: 'gemmRegistersShuffle', TM: lanes });
+      expect(fittedGemmConfig(gpu(), lanes / 2, 4096)).toMatchObject({ variant: 'gemmRegisters', TM: lanes / 2 });
     } finally {
       setGemmConfig(gpu(), saved);
     }
