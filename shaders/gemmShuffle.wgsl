@@ -35,10 +35,13 @@ fn gemmRegistersShuffle(
     var b: array<f32, TN>;
     for (var r = 0u; r < TM / WG_N; r++) { laneA[r] = loadA(laneRows[r], k); }
     for (var j = 0u; j < TN; j++) { b[j] = loadB(k, cols[j]); }
-    for (var i = 0u; i < TM; i++) {
-      // Row m0 + i was loaded by lane i % WG_N into its slot i / WG_N.
-      let a = subgroupShuffle(laneA[i / WG_N], i % WG_N);
-      for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(a, b[j], acc[i * TN + j]); }
+    for (var r = 0u; r < TM / WG_N; r++) {
+      for (var s = 0u; s < WG_N; s++) {
+        // Row m0 + i was loaded by lane s into its slot r.
+        let a = subgroupShuffle(laneA[r], s);
+        let i = r * WG_N + s;
+        for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(a, b[j], acc[i * TN + j]); }
+      }
     }
   }
   // With WG_M = 1, gemm.wgsl's storeBlock puts row i of the block at m0 + i, as loaded above.
