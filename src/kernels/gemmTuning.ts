@@ -131,7 +131,7 @@ function fnv1a(text: string): string {
   return hash.toString(16).padStart(8, '0');
 }
 
-/** The GEMM core and the two operand loaders the search measures: any edit re-tunes. */
+/** The GEMM core (both of its files) and the two operand loaders the search measures: any edit re-tunes. */
 export const GEMM_SOURCE_HASH = fnv1a([gemmWgsl, gemmShuffleWgsl, matmulWgsl, conv2dWgsl].join('\n'));
 
 /** The cache key: the adapter as the device reports it, the runtime, the espgpu version and the shaders. */
