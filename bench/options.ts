@@ -25,6 +25,8 @@ export interface SuiteOptions {
   inference: boolean;
   /** Time each layer apart in the training suite. */
   profile: boolean;
+  /** GPU time of each kernel over one training step (needs timestamp queries). */
+  kernelProfile: boolean;
   /** Time a WRN-40-2 step in the augmentation suite, to put 32×32×3 augmentations in proportion. */
   wrn: boolean;
   /** Training images of the epoch suite. */
@@ -52,6 +54,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'inference-batch', kind: 'int', help: 'forward-only batch (default 512 for the MNIST CNN, the step batch otherwise)' },
   { name: 'inference', kind: 'negatable', help: 'measure inference in the training suite (default on; --no-inference skips it)' },
   { name: 'profile', kind: 'flag', help: 'time every layer of the training step apart' },
+  { name: 'kernel-profile', kind: 'flag', help: "GPU time of each kernel over one training step (adapters with timestamp queries)" },
   { name: 'images', kind: 'int', help: 'training images of the epoch suite (default 2048; a quarter as many are evaluated)' },
   { name: 'conv', kind: 'text', help: `how stride-1 3×3 convolutions run in every suite: ${CONV_ALGORITHMS.join(' or ')} (default auto)` },
   { name: 'gemm', kind: 'text', help: `GEMM tile of every suite, VARIANT:WG_MxWG_N:TMxTN, VARIANT one of ${GEMM_VARIANTS.join(', ')} (default: the adapter's)` },
@@ -95,6 +98,7 @@ export function parseSuiteOptions(lookup: (name: string) => string | undefined):
     inferenceBatch: int('inference-batch'),
     inference: flag('inference', true),
     profile: flag('profile', false),
+    kernelProfile: flag('kernel-profile', false),
     wrn: flag('wrn', false),
     images: int('images') ?? 2048,
   };

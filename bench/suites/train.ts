@@ -171,6 +171,21 @@ async function profile(gpu: Gpu, classifier: Classifier, x: Tensor, targets: Ten
   };
 }
 
+/**
+ * One training step with every dispatch in a timed pass of its own: each kernel's GPU time
+ * (file and entry point, summed over its dispatches), largest first, with its share of the sum.
+ */
+async function kernelProfile(gpu: Gpu, classifier: Classifier, x: Tensor, targets: Tensor, step: number) {
+  gpu.startTiming({ perKernel: true });
+  const { loss, correct } = await classifier.trainStep(step, x, targets);
+  const time = await gpu.stopTiming();
+  gpu.release(loss, correct);
+  const kernels = Object.entries(time.byLabel)
+    .map(([kernel, k]) => ({ kernel, ms: round(k.ms), dispatches: k.passes, percent: round((100 * k.ms) / time.ms) }))
+    .sort((a, b) => b.ms - a.ms);
+  return { timing: 'one step, one timed pass a dispatch', sumMs: round(time.ms), dispatches: time.passes, untimed: time.untimed, kernels };
+}
+
 async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
   const spec = modelSpec(run.name);
   const model = createModel(run.name, { seed: 0 });
@@ -185,6 +200,7 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
     gpu.release(loss, correct);
   });
   const layerProfile = options.profile ? await profile(gpu, classifier, batch.x, batch.targets, run.repeats, step) : undefined;
+  const kernels = options.kernelProfile && gpu.canTime ? await kernelProfile(gpu, classifier, batch.x, batch.targets, step++) : undefined;
   batch.dispose();
   const inference = options.inference ? await inferenceRate(gpu, classifier, run) : undefined;
   classifier.dispose();
@@ -208,6 +224,7 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
     gpuEfficiency: gpuStepGflops && gemm.gpuGflops ? round(gpuStepGflops / gemm.gpuGflops) : undefined,
     inference,
     profile: layerProfile,
+    kernelProfile: kernels,
   };
 }
 
@@ -238,6 +255,11 @@ function logResult(r: Result, log: (line: string) => void): void {
   if (r.step.gpuMedianMs !== undefined) log(`${pad}GPU time of the step's passes: ${r.step.gpuMedianMs} ms → efficiency on the GPU clock ${percent(r.gpuEfficiency)}`);
   log(`${pad}default GEMM ${r.matmul.size}³: ${r.matmul.gflops} GFLOP/s (${r.matmul.before.gflops} before, ${r.matmul.after.gflops} after) → efficiency ${percent(r.efficiency)}`);
   if (r.inference) log(`${pad}inference batch ${r.inference.batch}: ${r.inference.medianMs} ms, ${r.inference.imagesPerSecond} img/s, ${r.inference.gflops} GFLOP/s`);
+  if (r.kernelProfile) {
+    const k = r.kernelProfile;
+    log(`${pad}kernels (${k.timing}; ${k.dispatches} dispatches${k.untimed ? `, ${k.untimed} untimed` : ''}, ${k.sumMs} ms):`);
+    for (const e of k.kernels) log(`${pad}  ${e.kernel.padEnd(58)} ${String(e.ms).padStart(9)} ms  ${String(e.dispatches).padStart(5)}×  ${String(e.percent).padStart(6)}%`);
+  }
   if (!r.profile) return;
   log(`${pad}profile (${r.profile.timing}; sum ${r.profile.sumMs} ms against the step's ${r.step.medianMs} ms):`);
   const row = (name: string, forwardMs: number, backwardMs: number, share: number) =>

@@ -29,6 +29,7 @@ export class Gpu {
   private pass: GPUComputePassEncoder | undefined;
   private passTimer: PassTimer | undefined;
   private timing = false;
+  private timingPerKernel = false;
   dispatchCount = 0;
 
   constructor(readonly esp: EspDevice) {
@@ -123,11 +124,14 @@ export class Gpu {
     const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
     const entries = resources.map((resource, binding) => ({ binding, resource }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    // Timed per kernel, each dispatch gets a pass of its own, labelled by its file and entry point.
+    if (this.timingPerKernel) this.endPass();
+    const pass = this.computePass(this.timingPerKernel ? `${kernelName(source)}:${source.entryPoint}` : '');
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+    if (this.timingPerKernel) this.endPass();
   }
 
   copy(src: Tensor, dst: Tensor): void {
@@ -184,18 +188,24 @@ export class Gpu {
     return this.esp.features.has('timestamp-query');
   }
 
-  /** Starts summing the GPU time of the compute passes recorded from now on (see passTimer.ts). */
-  startTiming(): void {
+  /**
+   * Starts summing the GPU time of the compute passes recorded from now on (see passTimer.ts).
+   * `perKernel`: one pass a dispatch, so stopTiming also gives each kernel's time (the passes'
+   * boundaries cost a little, so the total runs slightly over an ordinary step's).
+   */
+  startTiming(options: { perKernel?: boolean } = {}): void {
     if (!this.canTime) throw new Error('startTiming: this adapter does not offer timestamp-query');
     this.endPass(); // a pass already open began untimed
     this.passTimer ??= new PassTimer(this.device);
     this.timing = true;
+    this.timingPerKernel = options.perKernel ?? false;
   }
 
   /** Submits what is recorded, waits for it and returns the GPU time of the passes since startTiming. */
   async stopTiming(): Promise<PassTime> {
     if (!this.timing || !this.passTimer) throw new Error('stopTiming: startTiming was not called');
     this.timing = false;
+    this.timingPerKernel = false;
     this.submit();
     const time = await Promise.race([this.passTimer.collect(), this.esp.lost]);
     this.esp.throwIfFailed();
@@ -221,9 +231,9 @@ export class Gpu {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
 
-  private computePass(): GPUComputePassEncoder {
+  private computePass(label = ''): GPUComputePassEncoder {
     if (this.pass) return this.pass;
-    const timestampWrites = this.timing ? this.passTimer!.nextPass() : undefined;
+    const timestampWrites = this.timing ? this.passTimer!.nextPass(label) : undefined;
     this.pass = this.commandEncoder().beginComputePass(timestampWrites ? { timestampWrites } : undefined);
     return this.pass;
   }

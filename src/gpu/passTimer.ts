@@ -14,6 +14,8 @@ export interface PassTime {
   passes: number;
   /** Passes recorded after the query set was full, which went untimed. */
   untimed: number;
+  /** The same sums per label, for passes that were given one (one kernel a pass: see Gpu.startTiming). */
+  byLabel: Record<string, { ms: number; passes: number }>;
 }
 
 export class PassTimer {
@@ -22,6 +24,7 @@ export class PassTimer {
   private readonly staging: GPUBuffer;
   private written = 0;
   private untimed = 0;
+  private readonly labels: string[] = [];
 
   constructor(private readonly device: GPUDevice) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: QUERY_CAPACITY });
@@ -30,11 +33,12 @@ export class PassTimer {
   }
 
   /** The timestamp writes for the next pass; undefined once the set is full (the pass is counted as untimed). */
-  nextPass(): GPUComputePassTimestampWrites | undefined {
+  nextPass(label = ''): GPUComputePassTimestampWrites | undefined {
     if (this.written + 2 > QUERY_CAPACITY) {
       this.untimed++;
       return undefined;
     }
+    this.labels[this.written / 2] = label;
     const writes = { querySet: this.querySet, beginningOfPassWriteIndex: this.written, endOfPassWriteIndex: this.written + 1 };
     this.written += 2;
     return writes;
@@ -49,7 +53,7 @@ export class PassTimer {
     const untimed = this.untimed;
     this.written = 0;
     this.untimed = 0;
-    if (count === 0) return { ms: 0, passes: 0, untimed };
+    if (count === 0) return { ms: 0, passes: 0, untimed, byLabel: {} };
     const encoder = this.device.createCommandEncoder();
     encoder.resolveQuerySet(this.querySet, 0, count, this.resolved, 0);
     encoder.copyBufferToBuffer(this.resolved, 0, this.staging, 0, count * 8);
@@ -58,10 +62,19 @@ export class PassTimer {
     const stamps = new BigUint64Array(this.staging.getMappedRange(0, count * 8).slice(0));
     this.staging.unmap();
     let ns = 0;
-    // Timestamps may be reset or reordered by the driver between passes; a span that runs
-    // backwards is a broken pair, not negative work.
-    for (let i = 0; i < count; i += 2) ns += Math.max(0, Number(stamps[i + 1]! - stamps[i]!));
-    return { ms: ns / 1e6, passes: count / 2, untimed };
+    const byLabel: PassTime['byLabel'] = {};
+    for (let i = 0; i < count; i += 2) {
+      // Timestamps may be reset or reordered by the driver between passes; a span that runs
+      // backwards is a broken pair, not negative work.
+      const spanNs = Math.max(0, Number(stamps[i + 1]! - stamps[i]!));
+      ns += spanNs;
+      const label = this.labels[i / 2];
+      if (!label) continue;
+      const entry = (byLabel[label] ??= { ms: 0, passes: 0 });
+      entry.ms += spanNs / 1e6;
+      entry.passes++;
+    }
+    return { ms: ns / 1e6, passes: count / 2, untimed, byLabel };
   }
 
   destroy(): void {

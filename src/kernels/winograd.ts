@@ -207,3 +207,21 @@ export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d:
   await transformWeightGrad(gpu, tile, du!, d.Co, d.Ci, dw);
   gpu.release(du);
 }
+
+/**
+ * The image-side transforms of a forward (and backward-weight) on the whole batch as one run,
+ * each on its own, so the kernel suite can time them apart from the products.
+ */
+export function winogradTransformStages(gpu: Gpu, d: ConvDims, size: WinogradTileSize) {
+  const { input, output } = forwardSides(d, size);
+  const images = { first: 0, count: d.B };
+  return {
+    input: (x: Tensor) => transformInput(gpu, x, images, input),
+    output: async (m: Tensor) => {
+      const y = gpu.empty([d.B, d.Co, d.OH, d.OW]);
+      await transformOutput(gpu, m, images, output, undefined, y);
+      return y;
+    },
+    outputGrad: (dy: Tensor) => transformOutputGrad(gpu, dy, images, output),
+  };
+}

@@ -14,7 +14,7 @@ import { selectSuites } from '../../bench/suites/index.ts';
 import { acquireDevice, type EspDevice } from '../../src/device/device.ts';
 
 const runner = new URL('../../dist/bench/run.js', import.meta.url).pathname;
-const TOY = { batch: '4', repeats: '1', only: 'conv1', matmul: '64', models: 'mnist-cnn', 'inference-batch': '4', images: '16' };
+const TOY = { batch: '4', repeats: '1', only: 'conv1', matmul: '64', models: 'mnist-cnn', 'inference-batch': '4', images: '16', 'kernel-profile': '1' };
 
 describe('benchmark suites at toy sizes', () => {
   let esp: EspDevice | undefined;
@@ -56,6 +56,20 @@ describe('benchmark suites at toy sizes', () => {
     expect(lines.some((l) => l.includes('## train:'))).toBe(true);
   });
 
+  it('train --kernel-profile: every kernel of one step, largest first, summing to the step\'s GPU time', () => {
+    const details = run.details.train as { results: { kernelProfile?: { sumMs: number; dispatches: number; kernels: { kernel: string; ms: number; dispatches: number }[] } }[] };
+    const profile = details.results[0]!.kernelProfile!;
+    if (run.environment.clock !== 'gpu-timestamps') return expect(profile).toBeUndefined();
+    const names = profile.kernels.map((k) => k.kernel);
+    expect(names.some((n) => n.includes('sgd.wgsl:sgdStep'))).toBe(true);
+    expect(names.some((n) => n.includes('softmax_xent.wgsl'))).toBe(true);
+    expect(profile.kernels.reduce((s, k) => s + k.dispatches, 0)).toBe(profile.dispatches);
+    expect(profile.kernels.reduce((s, k) => s + k.ms, 0)).toBeCloseTo(profile.sumMs, 0);
+    const ms = profile.kernels.map((k) => k.ms);
+    expect(ms).toEqual([...ms].sort((a, b) => b - a));
+    expect(lines.some((l) => l.includes('kernels (one step, one timed pass a dispatch'))).toBe(true);
+  });
+
   it('epoch: images/s is the images over the epoch\'s seconds', () => {
     const name = 'mnist-cnn ESP epoch of 16, batch 4';
     const rate = run.metrics.find((m) => m.name === name && m.unit === 'img/s')!.value;
@@ -83,9 +97,9 @@ describe('benchmark options', () => {
     const saved = checkRun(JSON.parse(readFileSync(out, 'utf8')), out);
     expect(saved.options).toMatchObject({ suites: ['kernels'], batch: 2, only: 'conv4 @10px', inference: true, profile: false });
     expect(saved.options.gemmTile).toMatch(/^gemm\w+ \d+x\d+ lanes, \d+x\d+ registers, TK \d+$/);
-    // A Winograd layer: each pass on F4, F6 and the implicit GEMM, and each forward tile size's products alone.
+    // A Winograd layer: each pass on F4, F6 and the implicit GEMM, and each forward tile size's products and transforms alone.
     const names = saved.metrics.map((m) => m.name.replace('conv ', '').replace(' mnist-cnn conv4 @10px', ''));
-    expect(names.sort()).toEqual(['bwd-data', 'bwd-weight', 'fwd'].flatMap((p) => ['implicitGemm', 'winogradF4', 'winogradF6'].map((a) => `${p} ${a}`)).concat(['fwd winogradF4 products only', 'fwd winogradF6 products only']).sort());
+    expect(names.sort()).toEqual(['bwd-data', 'bwd-weight', 'fwd'].flatMap((p) => ['implicitGemm', 'winogradF4', 'winogradF6'].map((a) => `${p} ${a}`)).concat(['F4', 'F6'].flatMap((t) => [`fwd winograd${t} products only`, `fwd winograd${t} input transform`, `fwd winograd${t} output transform`, `bwd-weight winograd${t} output-grad transform`])).sort());
     const bad = spawnSync(process.execPath, [runner, 'train', '--models', 'vgg'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/bench: option models: unknown vgg; expected names from mnist-cnn, wrn-40-2, resnet18/);

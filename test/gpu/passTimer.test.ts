@@ -1,6 +1,7 @@
 // GPU timestamps of compute passes: the measured time grows with the work, never exceeds the
 // wall time around it, and passes past the query set's capacity are reported as untimed.
 import { describe, expect, it } from 'vitest';
+import { relu } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { PassTimer } from '../../src/gpu/passTimer.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -47,6 +48,30 @@ describe('GPU pass timing', () => {
     expect(four.ms / one.ms, `8 matmuls ${four.ms} ms vs 2 matmuls ${one.ms} ms`).toBeGreaterThan(1.5);
   });
 
+  it('per kernel: one pass a dispatch, summed by file and entry point', async () => {
+    const g = gpu();
+    const a = g.upload(Float32Array.from({ length: 64 * 64 }, (_, i) => Math.cos(i)), [64, 64]);
+    const dispatchesBefore = g.dispatchCount;
+    g.startTiming({ perKernel: true });
+    const outputs = [await matmul(g, a, a), await relu(g, a), await relu(g, a)];
+    const time = await g.stopTiming();
+    const dispatches = g.dispatchCount - dispatchesBefore;
+    const labels = Object.keys(time.byLabel);
+    expect(time.passes).toBe(dispatches);
+    expect(labels.some((l) => l.startsWith('eltwise.wgsl:relu'))).toBe(true);
+    expect(labels.some((l) => l.includes('gemm.wgsl:'))).toBe(true);
+    const reluEntry = Object.entries(time.byLabel).find(([l]) => l.startsWith('eltwise.wgsl:relu'))![1];
+    expect(reluEntry.passes).toBe(2);
+    const sumMs = Object.values(time.byLabel).reduce((s, k) => s + k.ms, 0);
+    expect(sumMs).toBeCloseTo(time.ms, 6);
+    expect(Object.values(time.byLabel).reduce((s, k) => s + k.passes, 0)).toBe(time.passes);
+    // Ordinary timing afterwards labels nothing.
+    g.startTiming();
+    outputs.push(await relu(g, a));
+    expect((await g.stopTiming()).byLabel).toEqual({});
+    g.release(a, ...outputs);
+  });
+
   it('stopTiming without startTiming is an error', async () => {
     await expect(gpu().stopTiming()).rejects.toThrow(/startTiming was not called/);
   });
@@ -59,7 +84,7 @@ describe('GPU pass timing', () => {
     const time = await timer.collect();
     expect(time.passes).toBe(2048);
     expect(time.untimed).toBe(2);
-    expect(await timer.collect()).toEqual({ ms: 0, passes: 0, untimed: 0 });
+    expect(await timer.collect()).toEqual({ ms: 0, passes: 0, untimed: 0, byLabel: {} });
     timer.destroy();
   });
 });
