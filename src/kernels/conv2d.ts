@@ -177,7 +177,40 @@ function backwardDataGemms(d: ConvDims): ConvGemm[] {
   return gemms;
 }
 
-/** y = conv(x, w) + bias, x [B, Ci, H, W], w [Co, Ci, KH, KW], bias [Co] → y [B, Co, OH, OW]. */
+/**
+ * What a training forward leaves for its backward-weight: the Winograd-transformed input
+ * V = Bᵀ x B, which backward-weight would otherwise compute again from the same x (on lavapipe
+ * a third of all input transforms, about 5% of a WRN-40-2 step). It costs V's memory, 2.25× x's
+ * on F4 tiles, from the forward to the backward. conv2dBackwardWeight takes it; a forward
+ * replaces it; discard() lets it go.
+ */
+export class ConvForwardCache {
+  private kept: { gpu: Gpu; v: Tensor; tile: WinogradTileSize } | undefined;
+
+  keep(gpu: Gpu, v: Tensor | undefined, tile: WinogradTileSize): void {
+    this.discard();
+    if (v) this.kept = { gpu, v, tile };
+  }
+
+  /** The kept V if it was transformed on `tile`, handed over to the caller; undefined otherwise. */
+  take(tile: WinogradTileSize): Tensor | undefined {
+    const kept = this.kept;
+    this.kept = undefined;
+    if (kept?.tile === tile) return kept.v;
+    kept?.gpu.release(kept.v);
+    return undefined;
+  }
+
+  discard(): void {
+    this.kept?.gpu.release(this.kept.v);
+    this.kept = undefined;
+  }
+}
+
+/**
+ * y = conv(x, w) + bias, x [B, Ci, H, W], w [Co, Ci, KH, KW], bias [Co] → y [B, Co, OH, OW].
+ * `cache`: keep what backward-weight can reuse (see ConvForwardCache).
+ */
 export async function conv2dForward(
   gpu: Gpu,
   x: Tensor,
@@ -185,6 +218,7 @@ export async function conv2dForward(
   bias: Tensor | undefined,
   geometry: Conv2dGeometry = {},
   out?: Tensor,
+  cache?: ConvForwardCache,
 ): Promise<Tensor> {
   const name = 'conv2dForward';
   const d = convDims(name, x.shape, w.shape, geometry);
@@ -197,8 +231,12 @@ export async function conv2dForward(
   }
   const y = out ?? gpu.empty(shape);
   const path = pathFor(gpu, d, 'forward');
-  if (path.kind === 'winograd') await winogradForward(gpu, x, w, bias, d, y, path.tile);
-  else if (path.kind === 'direct') await directForward(gpu, x, w, bias, d, y);
+  cache?.discard();
+  if (path.kind === 'winograd') {
+    // Not cache?.keep(gpu, await …): without a cache that would skip the forward itself.
+    const transformedInput = await winogradForward(gpu, x, w, bias, d, y, path.tile, cache !== undefined);
+    cache?.keep(gpu, transformedInput, path.tile);
+  } else if (path.kind === 'direct') await directForward(gpu, x, w, bias, d, y);
   else await launchConv(gpu, forwardGemm(d), [w, x], bias, y, true);
   return y;
 }
@@ -223,13 +261,17 @@ export async function conv2dBackwardData(
   return dx;
 }
 
-/** dw [Co, Ci, KH, KW] = Σ over the batch and output pixels of dy · (the input patch). */
+/**
+ * dw [Co, Ci, KH, KW] = Σ over the batch and output pixels of dy · (the input patch).
+ * `cache`: what the forward of this x kept (taken and released here).
+ */
 export async function conv2dBackwardWeight(
   gpu: Gpu,
   x: Tensor,
   dy: Tensor,
   weightShape: readonly number[],
   geometry: Conv2dGeometry = {},
+  cache?: ConvForwardCache,
 ): Promise<Tensor> {
   const name = 'conv2dBackwardWeight';
   const d = convDims(name, x.shape, weightShape, geometry);
@@ -237,7 +279,8 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
   const path = pathFor(gpu, d, 'backwardWeight');
-  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.tile);
+  if (path.kind !== 'winograd') cache?.discard();
+  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.tile, cache?.take(path.tile));
   else if (path.kind === 'direct') await directBackwardWeight(gpu, x, dy, d, dw);
   else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;

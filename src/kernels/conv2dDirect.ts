@@ -14,8 +14,14 @@ const files = [convGeometryShader, { file: 'conv2dDirect.wgsl', code: conv2dDire
 const WG = 64;
 /** Output pixels per forward invocation (PIXELS in the shader). */
 const PIXELS = 4;
-/** The longest input window the direct kernels take (an RGB 5×5 is 75: that is a GEMM's job). */
-export const MAX_DIRECT_WINDOW = 32;
+/**
+ * The longest input window the direct kernels take. Since the GEMM shares A's rows through the
+ * subgroup, it beats them from 16 on (`bench kernels` on lavapipe, ms direct against implicit
+ * GEMM, forward / backward-weight): WRN-40-2's RGB stem (27) 17.8 / 42.8 against 10.3 / 10.4,
+ * its 1×1 shortcuts from 16 and 32 channels 18.9 / 35.4 against 13.6 / 10.8 and 23.1 / 71.2
+ * against 11.1 / 9.4; MNIST conv1 (9) 7.7 / 6.4 against 7.3 / 8.7.
+ */
+export const MAX_DIRECT_WINDOW = 9;
 /** Backward-weight invocations per channel block: enough to fill the cores, few partials to sum. */
 const SLICES = 1024;
 

@@ -162,17 +162,26 @@ function sides(input: Omit<ImageSide, 'tile' | 'tilesH' | 'tilesW'>, output: { C
 /** The forward's (and backward-weight's): x under the tiles of y. */
 const forwardSides = (d: ConvDims, size: WinogradTileSize) => sides({ C: d.Ci, H: d.H, W: d.W, padH: d.PH, padW: d.PW }, { C: d.Co, H: d.OH, W: d.OW }, size);
 
-/** y [B, Co, OH, OW] = conv(x, w) + bias into `y`, on tiles of `size` (conv2d.ts picks it with tileFor). */
-export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor, size: WinogradTileSize): Promise<void> {
+/**
+ * y [B, Co, OH, OW] = conv(x, w) + bias into `y`, on tiles of `size` (conv2d.ts picks it with
+ * tileFor). `keepInput`: return the transformed input V for winogradBackwardWeight instead of
+ * releasing it, when the batch ran as one run of images (undefined otherwise).
+ */
+export async function winogradForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | undefined, d: ConvDims, y: Tensor, size: WinogradTileSize, keepInput = false): Promise<Tensor | undefined> {
   const { tile, input, output } = forwardSides(d, size);
   const u = await transformWeight(gpu, tile, w, d.Co, d.Ci, false);
-  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
+  const runs = imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input);
+  let kept: Tensor | undefined;
+  for (const images of runs) {
     const v = await transformInput(gpu, x, images, input);
     const m = await matmul(gpu, u, v);
     await transformOutput(gpu, m, images, output, bias, y);
-    gpu.release(v, m);
+    gpu.release(m);
+    if (keepInput && runs.length === 1) kept = v;
+    else gpu.release(v);
   }
   gpu.release(u);
+  return kept;
 }
 
 /** dx [B, Ci, H, W] into `dx`: dy padded by 2 − p, convolved with the rotated, transposed kernels. */
@@ -188,13 +197,21 @@ export async function winogradBackwardData(gpu: Gpu, dy: Tensor, w: Tensor, d: C
   gpu.release(u);
 }
 
-/** dw [Co, Ci, 3, 3] into `dw`: dU[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · (Bᵀ x B)[ξ]ᵀ, then Gᵀ dU G. */
-export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor, size: WinogradTileSize): Promise<void> {
+/**
+ * dw [Co, Ci, 3, 3] into `dw`: dU[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · (Bᵀ x B)[ξ]ᵀ, then Gᵀ dU G.
+ * `transformedInput`: the forward's V of the whole batch (winogradForward's keepInput), used
+ * in place of transforming x again and released.
+ */
+export async function winogradBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, dw: Tensor, size: WinogradTileSize, transformedInput?: Tensor): Promise<void> {
   const { tile, input, output } = forwardSides(d, size);
   let du: Tensor | undefined;
+  const runs = imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input);
+  if (transformedInput && (runs.length !== 1 || transformedInput.size !== tile.points * d.Ci * d.B * input.tilesH * input.tilesW)) {
+    throw new Error('winogradBackwardWeight: the transformed input does not match this convolution');
+  }
   // Runs of images add their products in a fixed order, so the sum stays deterministic.
-  for (const images of imageRuns(gpu, d.B, Math.max(d.Ci, d.Co), input)) {
-    const v = await transformInput(gpu, x, images, input);
+  for (const images of runs) {
+    const v = transformedInput ?? (await transformInput(gpu, x, images, input));
     const dm = await transformOutputGrad(gpu, dy, images, output);
     const part = await matmul(gpu, dm, v, { transB: true });
     gpu.release(v, dm);

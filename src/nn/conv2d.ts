@@ -1,6 +1,6 @@
-// 2-D convolution layer (NCHW) on the implicit-GEMM kernels.
+// 2-D convolution layer (NCHW) on conv2d.ts's kernels (Winograd, direct or implicit GEMM per pass).
 import type { Tensor } from '../gpu/tensor.ts';
-import { conv2dBackwardData, conv2dBackwardWeight, conv2dForward, conv2dOutputShape, type Conv2dGeometry } from '../kernels/conv2d.ts';
+import { conv2dBackwardData, conv2dBackwardWeight, conv2dForward, ConvForwardCache, conv2dOutputShape, type Conv2dGeometry } from '../kernels/conv2d.ts';
 import { channelSum } from '../kernels/reduce.ts';
 import { constant, kaimingNormal, type InitContext } from './init.ts';
 import { SavedInput, type Layer, type StepContext } from './layer.ts';
@@ -18,6 +18,8 @@ export class Conv2d implements Layer {
   readonly state = [];
   readonly geometry: Conv2dGeometry;
   private readonly input: SavedInput;
+  /** What the training forward keeps for backward-weight besides x (conv2d.ts's ConvForwardCache). */
+  private readonly forwardCache = new ConvForwardCache();
 
   constructor(
     readonly name: string,
@@ -46,14 +48,15 @@ export class Conv2d implements Layer {
   }
 
   async forward(ctx: StepContext, x: Tensor): Promise<Tensor> {
-    if (ctx.training) this.input.save(x);
-    return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry);
+    if (!ctx.training) return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry);
+    this.input.save(x);
+    return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry, undefined, this.forwardCache);
   }
 
   async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
     const { gpu } = ctx;
     const x = this.input.take();
-    const dw = await conv2dBackwardWeight(gpu, x, dy, this.weight.shape, this.geometry);
+    const dw = await conv2dBackwardWeight(gpu, x, dy, this.weight.shape, this.geometry, this.forwardCache);
     gpu.copy(dw, this.weight.grad);
     gpu.release(dw);
     if (this.bias) await channelSum(gpu, dy, 1, { out: this.bias.grad });

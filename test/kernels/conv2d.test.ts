@@ -8,6 +8,7 @@ import {
   conv2dOutputShape,
   convAlgorithm,
   convPathName,
+  ConvForwardCache,
   setConvAlgorithm,
   type Conv2dGeometry,
   type ConvPass,
@@ -145,7 +146,7 @@ describe('conv2d (defaults: Winograd for stride-1 3x3, direct kernels for short 
 
   it('the defaults run the forward and backward-weight of short input windows by the direct kernels', () => {
     const direct = cases.filter((c) => !winogradApplies(dimsOf(c)) && directApplies(dimsOf(c))).map((c) => c.name);
-    expect(direct).toHaveLength(10);
+    expect(direct).toHaveLength(4);
     expect(direct.some((name) => name.startsWith('MNIST CNN conv1'))).toBe(true);
   });
 
@@ -191,6 +192,55 @@ describe('conv2d by Winograd, the batch in runs of one image (tiles too large fo
   afterAll(() => setWinogradRunBytes(gpu(), undefined));
   testCase(cases.find((c) => c.name.startsWith('3x3 padding [1, 0] on 11x9'))!);
   testCase(cases.find((c) => c.name.startsWith('3x3 on 14x14'))!);
+});
+
+describe("backward-weight from the forward's transformed input (ConvForwardCache)", () => {
+  const c = cases.find((k) => k.name.startsWith('3x3 padding [1, 0] on 11x9'))!;
+  const run = async (cached: boolean) => {
+    const random = new TestRandom(7);
+    const X = gpu().upload(randomF32(random, size(c.input)), c.input);
+    const W = gpu().upload(randomF32(random, size(c.weight)), c.weight);
+    const cache = cached ? new ConvForwardCache() : undefined;
+    const Y = await conv2dForward(gpu(), X, W, undefined, c.geometry, undefined, cache);
+    const DY = gpu().upload(randomF32(random, Y.size), Y.shape);
+    const DW = await conv2dBackwardWeight(gpu(), X, DY, c.weight, c.geometry, cache);
+    const dw = await gpu().read(DW);
+    gpu().release(X, W, Y, DY, DW);
+    return { dw, cache };
+  };
+
+  it('gives the same dw, bit for bit, and hands the kept tensor over', async () => {
+    const direct = await run(false);
+    const inUse = gpu().pool.stats().inUse;
+    const cached = await run(true);
+    expect(Array.from(cached.dw)).toEqual(Array.from(direct.dw));
+    expect(cached.cache!.take(4)).toBeUndefined();
+    expect(gpu().pool.stats().inUse).toBe(inUse);
+  });
+
+  it('keeps nothing when the batch runs in several runs of images, and still gives the same dw', async () => {
+    const whole = await run(false);
+    setWinogradRunBytes(gpu(), 36 * 8 * 6 * 4);
+    try {
+      const inRuns = await run(true);
+      expectClose(inRuns.dw, whole.dw, BACKWARD, 'dw in runs of images');
+      expect(inRuns.cache!.take(4)).toBeUndefined();
+    } finally {
+      setWinogradRunBytes(gpu(), undefined);
+    }
+  });
+
+  it('a tensor kept on another tile size is released, not used', async () => {
+    const random = new TestRandom(8);
+    const X = gpu().upload(randomF32(random, size(c.input)), c.input);
+    const W = gpu().upload(randomF32(random, size(c.weight)), c.weight);
+    const cache = new ConvForwardCache();
+    const Y = await conv2dForward(gpu(), X, W, undefined, c.geometry, undefined, cache);
+    const inUse = gpu().pool.stats().inUse;
+    expect(cache.take(6)).toBeUndefined();
+    expect(gpu().pool.stats().inUse).toBe(inUse - 1);
+    gpu().release(X, W, Y);
+  });
 });
 
 describe('conv2d by implicit GEMM only', () => {
