@@ -17,6 +17,11 @@
 //   backwardInput    element-wise:
 //                      dx = γ·invStd·(dy − dβ/count − x̂·dγ/count)
 //
+// With RELU the layer is ReLU(BN(x)), fused: the normalisations write max(y, 0), and both
+// backward kernels first zero dy where the forward's y was not positive, recomputing y from x,
+// γ, β and the forward's statistics (its meanOffset included, so the mask is the forward's
+// bit for bit). That saves ReLU's own pass over the activation each way.
+//
 // Why meanOffset: for a channel like 1000 ± 0.01 the nearest f32 to the mean is off by up
 // to 3e-5, which is 0.3% of the spread; the offset carries what the f32 mean misses, so x̂
 // is as accurate as x itself. The variance is the corrected two-pass one, exact to second
@@ -56,6 +61,7 @@ struct BatchNormParams {
 const WG: u32 = 256u;
 // Values per run of the element-wise kernels; a multiple of 4.
 const RUN_VALUES: u32 = 64u;
+const RELU: bool = false;
 
 @group(0) @binding(0) var<uniform> params: BatchNormParams;
 
@@ -81,8 +87,9 @@ const RUN_VALUES: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> evalY: array<f32>;
 @group(0) @binding(6) var<storage, read_write> evalY4: array<vec4<f32>>;
 
-// backwardStats: 1 dy, 2 bwX, 3 bwMean, 4 bwInvStd, 5 dgamma, 6 dbeta, 7 bwMeanOffset
-// backwardInput: the same, then 8 bwGamma, 9 dx
+// backwardStats: 1 dy, 2 bwX, 3 bwMean, 4 bwInvStd, 5 dgamma, 6 dbeta, 7 bwMeanOffset,
+//   8 bwGamma, 9 bwBeta, 10 bwForwardOffset (the last two read only with RELU; bind any [C])
+// backwardInput: the same, then 11 dx
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bwX: array<f32>;
@@ -93,8 +100,10 @@ const RUN_VALUES: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> bwMeanOffset: array<f32>;
 @group(0) @binding(8) var<storage, read> bwGamma: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dx4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> bwBeta: array<f32>;
+@group(0) @binding(10) var<storage, read> bwForwardOffset: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dx4: array<vec4<f32>>;
 
 fn channelCount() -> u32 {
   return params.batch * params.inner;
@@ -214,18 +223,22 @@ fn normalizedTrain(v: vec4<f32>, p: TrainNormalization) -> vec4<f32> {
   return p.gamma * (((v - p.mean) - p.offset) * p.invStd) + p.beta;
 }
 
+fn activated(y: vec4<f32>) -> vec4<f32> {
+  return select(y, max(y, vec4<f32>(0.0)), RELU);
+}
+
 @compute @workgroup_size(WG)
 fn normalizeTrain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 1u);
   let p = trainNormalization(run.channel);
-  for (var i = run.start; i < run.end; i++) { y[i] = normalizedTrain(vec4<f32>(x[i]), p).x; }
+  for (var i = run.start; i < run.end; i++) { y[i] = activated(normalizedTrain(vec4<f32>(x[i]), p)).x; }
 }
 
 @compute @workgroup_size(WG)
 fn normalizeTrainVec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 4u);
   let p = trainNormalization(run.channel);
-  for (var i = run.start; i < run.end; i++) { y4[i] = normalizedTrain(x4[i], p); }
+  for (var i = run.start; i < run.end; i++) { y4[i] = activated(normalizedTrain(x4[i], p)); }
 }
 
 struct EvalNormalization {
@@ -247,17 +260,27 @@ fn normalizedEval(v: vec4<f32>, p: EvalNormalization) -> vec4<f32> {
 fn normalizeEval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 1u);
   let p = evalNormalization(run.channel);
-  for (var i = run.start; i < run.end; i++) { evalY[i] = normalizedEval(vec4<f32>(x[i]), p).x; }
+  for (var i = run.start; i < run.end; i++) { evalY[i] = activated(normalizedEval(vec4<f32>(x[i]), p)).x; }
 }
 
 @compute @workgroup_size(WG)
 fn normalizeEvalVec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 4u);
   let p = evalNormalization(run.channel);
-  for (var i = run.start; i < run.end; i++) { evalY4[i] = normalizedEval(x4[i], p); }
+  for (var i = run.start; i < run.end; i++) { evalY4[i] = activated(normalizedEval(x4[i], p)); }
 }
 
 // --- backward ---------------------------------------------------------------------------
+
+// The forward's normalisation of channel c, to find where its ReLU passed the gradient.
+fn forwardNormalization(c: u32) -> TrainNormalization {
+  return TrainNormalization(bwMean[c], bwForwardOffset[c], bwInvStd[c], bwGamma[c], bwBeta[c]);
+}
+
+/** dy as the normalisation's output gradient: zero where the fused ReLU cut y. */
+fn preActivationGradient(g: vec4<f32>, v: vec4<f32>, p: TrainNormalization) -> vec4<f32> {
+  return select(g, select(vec4<f32>(0.0), g, normalizedTrain(v, p) > vec4<f32>(0.0)), RELU);
+}
 
 // Σdy, Σdy·(x − mean), Σ(x − mean) → dβ, dγ and the mean's offset, written by invocation 0.
 fn finishBackwardStats(c: u32, totals: vec3<f32>) {
@@ -271,11 +294,12 @@ fn finishBackwardStats(c: u32, totals: vec3<f32>) {
 fn backwardStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let mean = bwMean[c];
+  let forward = forwardNormalization(c);
   var sums = vec3<f32>(0.0);
   for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 1u);
     for (var i = 0u; i < params.inner; i++) {
-      let g = dy[row + i];
+      let g = preActivationGradient(vec4<f32>(dy[row + i]), vec4<f32>(bwX[row + i]), forward).x;
       let d = bwX[row + i] - mean;
       sums += vec3<f32>(g, g * d, d);
     }
@@ -288,6 +312,7 @@ fn backwardStats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
 fn backwardStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let c = wid.x;
   let mean = bwMean[c];
+  let forward = forwardNormalization(c);
   let inner4 = params.inner / 4u;
   var gradient = vec4<f32>(0.0);
   var product = vec4<f32>(0.0);
@@ -295,7 +320,7 @@ fn backwardStatsVec4(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   for (var n = lid; n < params.batch; n += SUM_WG) {
     let row = rowStart(n, c, 4u);
     for (var i = 0u; i < inner4; i++) {
-      let g = dy4[row + i];
+      let g = preActivationGradient(dy4[row + i], bwX4[row + i], forward);
       let d = bwX4[row + i] - mean;
       gradient += g;
       product += g * d;
@@ -331,12 +356,20 @@ fn inputGradient(g: vec4<f32>, v: vec4<f32>, p: InputGradient) -> vec4<f32> {
 fn backwardInput(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 1u);
   let p = inputGradientOf(run.channel);
-  for (var i = run.start; i < run.end; i++) { dx[i] = inputGradient(vec4<f32>(dy[i]), vec4<f32>(bwX[i]), p).x; }
+  let forward = forwardNormalization(run.channel);
+  for (var i = run.start; i < run.end; i++) {
+    let v = vec4<f32>(bwX[i]);
+    dx[i] = inputGradient(preActivationGradient(vec4<f32>(dy[i]), v, forward), v, p).x;
+  }
 }
 
 @compute @workgroup_size(WG)
 fn backwardInputVec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let run = runOf(invocationIndex(gid, groups), 4u);
   let p = inputGradientOf(run.channel);
-  for (var i = run.start; i < run.end; i++) { dx4[i] = inputGradient(dy4[i], bwX4[i], p); }
+  let forward = forwardNormalization(run.channel);
+  for (var i = run.start; i < run.end; i++) {
+    let v = bwX4[i];
+    dx4[i] = inputGradient(preActivationGradient(dy4[i], v, forward), v, p);
+  }
 }

@@ -19,6 +19,15 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance before the square root; 1e-5 as in PyTorch. */
   eps?: number;
+  /** ReLU(BN(x)) in one pass each way (batchnorm.wgsl's RELU); batchNormBackward then needs { beta, saveMeanOffset }. */
+  relu?: boolean;
+}
+
+/** What batchNormBackward needs besides the statistics when the forward had a fused ReLU. */
+export interface FusedReluSaved {
+  beta: Tensor;
+  /** The forward's meanOffset (batchNormTrainForward returns it with relu). */
+  saveMeanOffset: Tensor;
 }
 
 type BatchNormEntry = 'trainStats' | 'normalizeTrain' | 'normalizeEval' | 'backwardStats' | 'backwardInput';
@@ -63,10 +72,10 @@ function checkTrainingCount(op: string, layout: ChannelLayout): void {
 }
 
 function resolveOptions(op: string, options: BatchNormOptions): Required<BatchNormOptions> {
-  const { momentum = 0.1, eps = 1e-5 } = options;
+  const { momentum = 0.1, eps = 1e-5, relu = false } = options;
   if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
   if (!(eps > 0 && Number.isFinite(eps))) throw new Error(`${op}: eps must be a finite number > 0, got ${eps}`);
-  return { momentum, eps };
+  return { momentum, eps, relu };
 }
 
 async function launch(
@@ -74,8 +83,8 @@ async function launch(
   entryPoint: BatchNormEntry,
   layout: ChannelLayout,
   bindings: readonly Binding[],
-  // The backward kernels read neither.
-  { momentum, eps }: Required<BatchNormOptions> = { momentum: 0, eps: 0 },
+  // The backward kernels read neither momentum nor eps.
+  { momentum, eps, relu }: Required<BatchNormOptions>,
 ): Promise<void> {
   const perChannel = entryPoint === 'trainStats' || entryPoint === 'backwardStats';
   // A vec4 never straddles two channels when every plane holds whole vec4s.
@@ -84,13 +93,14 @@ async function launch(
   const runs = layout.batch * layout.channels * Math.ceil(layout.inner / RUN_VALUES);
   const workgroups = perChannel ? ([layout.channels] as const) : grid1d(gpu, runs, WG);
   const params = packParams(layout.batch, layout.channels, layout.inner, { f32: momentum }, { f32: eps });
-  await gpu.dispatch({ files, entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint }, bindings, workgroups, params);
+  await gpu.dispatch({ files, entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint, consts: { RELU: relu } }, bindings, workgroups, params);
 }
 
 /**
  * Normalises with the batch's per-channel mean and biased variance, and updates
  * runningMean and runningVar in place (the variance enters them unbiased).
- * saveMean and saveInvStd = 1/sqrt(var + eps) are what batchNormBackward needs.
+ * saveMean and saveInvStd = 1/sqrt(var + eps) are what batchNormBackward needs, and with
+ * options.relu also saveMeanOffset.
  */
 export async function batchNormTrainForward(
   gpu: Gpu,
@@ -100,7 +110,7 @@ export async function batchNormTrainForward(
   runningMean: Tensor,
   runningVar: Tensor,
   options: BatchNormOptions = {},
-): Promise<{ y: Tensor; saveMean: Tensor; saveInvStd: Tensor }> {
+): Promise<{ y: Tensor; saveMean: Tensor; saveInvStd: Tensor; saveMeanOffset?: Tensor }> {
   const op = 'batchNormTrainForward';
   const layout = channelLayout(op, x);
   checkPerChannel(op, layout, { gamma, beta, runningMean, runningVar });
@@ -113,11 +123,12 @@ export async function batchNormTrainForward(
   const y = gpu.empty(x.shape);
   await launch(gpu, 'trainStats', layout, [x, saveMean, saveInvStd, meanOffset, runningMean, runningVar], resolved);
   await launch(gpu, 'normalizeTrain', layout, [x, saveMean, saveInvStd, meanOffset, gamma, beta, y], resolved);
+  if (resolved.relu) return { y, saveMean, saveInvStd, saveMeanOffset: meanOffset };
   gpu.release(meanOffset);
   return { y, saveMean, saveInvStd };
 }
 
-/** y = γ·(x − runningMean)/sqrt(runningVar + eps) + β; works for any batch size. */
+/** y = γ·(x − runningMean)/sqrt(runningVar + eps) + β (then max(y, 0) with options.relu); works for any batch size. */
 export async function batchNormEvalForward(
   gpu: Gpu,
   x: Tensor,
@@ -136,7 +147,10 @@ export async function batchNormEvalForward(
   return y;
 }
 
-/** Gradients of a training-mode forward, given the saveMean and saveInvStd it returned. */
+/**
+ * Gradients of a training-mode forward, given the saveMean and saveInvStd it returned; with
+ * `relu`, of the fused ReLU(BN(x)), dy being the gradient of the ReLU's output.
+ */
 export async function batchNormBackward(
   gpu: Gpu,
   dy: Tensor,
@@ -144,22 +158,25 @@ export async function batchNormBackward(
   gamma: Tensor,
   saveMean: Tensor,
   saveInvStd: Tensor,
+  relu?: FusedReluSaved,
 ): Promise<{ dx: Tensor; dgamma: Tensor; dbeta: Tensor }> {
   const op = 'batchNormBackward';
   const layout = channelLayout(op, x);
   if (dy.dtype !== 'f32' || !sameShape(dy.shape, x.shape)) {
     throw new Error(`${op}: dy must be f32 ${formatShape(x.shape)} (the shape of x), got ${dy.dtype} ${formatShape(dy.shape)}`);
   }
-  checkPerChannel(op, layout, { gamma, saveMean, saveInvStd });
+  checkPerChannel(op, layout, { gamma, saveMean, saveInvStd, ...(relu ?? {}) });
   checkTrainingCount(op, layout);
 
   const dgamma = gpu.empty([layout.channels]);
   const dbeta = gpu.empty([layout.channels]);
   const meanOffset = gpu.empty([layout.channels]);
   const dx = gpu.empty(x.shape);
-  const stats = [dy, x, saveMean, saveInvStd, dgamma, dbeta, meanOffset];
-  await launch(gpu, 'backwardStats', layout, stats);
-  await launch(gpu, 'backwardInput', layout, [...stats, gamma, dx]);
+  // Without the ReLU, β and the forward's offset are not read: any read-only [C] fills their bindings.
+  const stats = [dy, x, saveMean, saveInvStd, dgamma, dbeta, meanOffset, gamma, relu?.beta ?? gamma, relu?.saveMeanOffset ?? saveMean];
+  const kernelOptions = { momentum: 0, eps: 0, relu: relu !== undefined };
+  await launch(gpu, 'backwardStats', layout, stats, kernelOptions);
+  await launch(gpu, 'backwardInput', layout, [...stats, dx], kernelOptions);
   gpu.release(meanOffset);
   return { dx, dgamma, dbeta };
 }

@@ -1,5 +1,6 @@
 // Batch normalisation over [N, C] or [N, C, H, W]: batch statistics and a running-average
-// update in training, the running statistics in evaluation (PyTorch semantics).
+// update in training, the running statistics in evaluation (PyTorch semantics). With the
+// option relu it is ReLU(BN(x)) in one layer, the two fused in each kernel pass.
 import type { Tensor } from '../gpu/tensor.ts';
 import { formatShape } from '../gpu/tensor.ts';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainForward, type BatchNormOptions } from '../kernels/batchnorm.ts';
@@ -11,6 +12,8 @@ interface Saved {
   x: Tensor;
   mean: Tensor;
   invStd: Tensor;
+  /** The forward's meanOffset, kept with a fused ReLU. */
+  meanOffset: Tensor | undefined;
 }
 
 export class BatchNorm implements Layer {
@@ -51,15 +54,16 @@ export class BatchNorm implements Layer {
     this.releaseSaved(ctx);
     const args = [ctx.gpu, x, this.gamma.value, this.beta.value, this.runningMean.value, this.runningVar.value] as const;
     if (!ctx.training) return batchNormEvalForward(...args, this.options);
-    const { y, saveMean, saveInvStd } = await batchNormTrainForward(...args, this.options);
-    this.saved = { x, mean: saveMean, invStd: saveInvStd };
+    const { y, saveMean, saveInvStd, saveMeanOffset } = await batchNormTrainForward(...args, this.options);
+    this.saved = { x, mean: saveMean, invStd: saveInvStd, meanOffset: saveMeanOffset };
     return y;
   }
 
   async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
     if (!this.saved) throw new Error(`${this.name}: backward called without a training forward`);
-    const { x, mean, invStd } = this.saved;
-    const { dx, dgamma, dbeta } = await batchNormBackward(ctx.gpu, dy, x, this.gamma.value, mean, invStd);
+    const { x, mean, invStd, meanOffset } = this.saved;
+    const relu = meanOffset && { beta: this.beta.value, saveMeanOffset: meanOffset };
+    const { dx, dgamma, dbeta } = await batchNormBackward(ctx.gpu, dy, x, this.gamma.value, mean, invStd, relu);
     ctx.gpu.copy(dgamma, this.gamma.grad);
     ctx.gpu.copy(dbeta, this.beta.grad);
     ctx.gpu.release(dgamma, dbeta);
@@ -70,7 +74,7 @@ export class BatchNorm implements Layer {
   }
 
   private releaseSaved(ctx: StepContext): void {
-    if (this.saved) ctx.gpu.release(this.saved.mean, this.saved.invStd);
+    if (this.saved) ctx.gpu.release(this.saved.mean, this.saved.invStd, this.saved.meanOffset);
     this.saved = undefined;
   }
 }

@@ -141,6 +141,58 @@ describe('batch norm training step', () => {
   });
 });
 
+describe('batch norm with a fused ReLU', () => {
+  // Scalar and vec4 kernels, one run a row and several.
+  const shapes = [
+    [7, 5],
+    [3, 5, 7, 5],
+    [2, 3, 4, 4],
+    [3, 2, 10, 10],
+  ];
+  for (const shape of shapes)
+    it(`${shape.join('x')}: max(y, 0) forward; backward is BN's of dy zeroed where y ≤ 0`, async () => {
+      const d = ref.batchNormDims(shape);
+      const data = layerData(shape, size(shape) + 11);
+      const p = uploadParams(data);
+      const X = gpu().upload(data.x, shape);
+      const DY = gpu().upload(data.dy, shape);
+      const forward = await batchNormTrainForward(gpu(), X, p.gamma, p.beta, p.runningMean, p.runningVar, { relu: true });
+      const relu = { beta: p.beta, saveMeanOffset: forward.saveMeanOffset! };
+      const { dx: DX, dgamma: DG, dbeta: DB } = await batchNormBackward(gpu(), DY, X, p.gamma, forward.saveMean, forward.saveInvStd, relu);
+      const Y = await batchNormEvalForward(gpu(), X, p.gamma, p.beta, p.runningMean, p.runningVar, { relu: true });
+      const [y, dx, dgamma, dbeta, evalY] = await readAndRelease(forward.y, DX, DG, DB, Y);
+
+      const expected = ref.batchNormTrainForward(data.x, data.gamma, data.beta, data.runningMean, data.runningVar, d);
+      const positive = expected.y.map((v) => (v > 0 ? 1 : 0));
+      expect(positive.reduce((a, b) => a + b, 0), 'the ReLU cuts some values and passes others').toBeGreaterThan(0);
+      expect(positive.reduce((a, b) => a + b, 0)).toBeLessThan(positive.length);
+      expectClose(y!, expected.y.map((v) => Math.max(v, 0)), FORWARD, 'y');
+      const maskedDy = Float64Array.from(data.dy, (g, i) => g * positive[i]!);
+      const grads = ref.batchNormBackward(maskedDy, data.x, data.gamma, expected.mean, expected.invStd, d);
+      expectClose(dx!, grads.dx, BACKWARD, 'dx');
+      expectClose(dgamma!, grads.dgamma, BACKWARD, 'dgamma');
+      expectClose(dbeta!, grads.dbeta, BACKWARD, 'dbeta');
+      const running = ref.batchNormTrainForward(data.x, data.gamma, data.beta, data.runningMean, data.runningVar, d);
+      const evalExpected = ref.batchNormEvalForward(data.x, data.gamma, data.beta, running.runningMean, running.runningVar, d);
+      expectClose(evalY!, evalExpected.map((v) => Math.max(v, 0)), FORWARD, 'eval y');
+      gpu().release(X, DY, forward.saveMean, forward.saveInvStd, forward.saveMeanOffset, p.gamma, p.beta, p.runningMean, p.runningVar);
+    });
+
+  it('without relu the forward returns no meanOffset, and backward rejects a mis-sized one', async () => {
+    const shape = [2, 3, 4, 4];
+    const data = layerData(shape, 5);
+    const p = uploadParams(data);
+    const X = gpu().upload(data.x, shape);
+    const forward = await batchNormTrainForward(gpu(), X, p.gamma, p.beta, p.runningMean, p.runningVar);
+    expect(forward.saveMeanOffset).toBeUndefined();
+    const wrong = gpu().upload([0, 0], [2]);
+    await expect(batchNormBackward(gpu(), X, X, p.gamma, forward.saveMean, forward.saveInvStd, { beta: p.beta, saveMeanOffset: wrong })).rejects.toThrow(
+      /batchNormBackward: saveMeanOffset must be f32 \[3\]/,
+    );
+    gpu().release(X, wrong, forward.y, forward.saveMean, forward.saveInvStd, p.gamma, p.beta, p.runningMean, p.runningVar);
+  });
+});
+
 describe('batch norm evaluation forward', () => {
   const shapes = [
     [1, 3], // batch 1 needs no batch statistics

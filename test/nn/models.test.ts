@@ -129,7 +129,7 @@ describe('parameter counts', () => {
 describe('shapes', () => {
   it('WRN-40-2 maps [N, 3, 32, 32] through 32, 16 and 8 pixels to [N, classes]', () => {
     const model = wrn40x2({ seed: 1, classes: 100 });
-    expect(model.layers).toHaveLength(1 + 18 + 4);
+    expect(model.layers).toHaveLength(1 + 18 + 3); // stem, blocks, BN+ReLU, pool, fc
     expect(shapeAfter(model, 1, [4, 3, 32, 32])).toEqual([4, 16, 32, 32]);
     expect(shapeAfter(model, 7, [4, 3, 32, 32])).toEqual([4, 32, 32, 32]);
     expect(shapeAfter(model, 13, [4, 3, 32, 32])).toEqual([4, 64, 16, 16]);
@@ -140,11 +140,11 @@ describe('shapes', () => {
 
   it('ResNet-18 maps [N, 3, 64, 64] through the stride-2 stem and four stages to [N, 200]', () => {
     const model = resnet18({ seed: 1 });
-    expect(shapeAfter(model, 3, [2, 3, 64, 64])).toEqual([2, 64, 32, 32]);
-    expect(shapeAfter(model, 5, [2, 3, 64, 64])).toEqual([2, 64, 32, 32]);
-    expect(shapeAfter(model, 7, [2, 3, 64, 64])).toEqual([2, 128, 16, 16]);
-    expect(shapeAfter(model, 9, [2, 3, 64, 64])).toEqual([2, 256, 8, 8]);
-    expect(shapeAfter(model, 11, [2, 3, 64, 64])).toEqual([2, 512, 4, 4]);
+    expect(shapeAfter(model, 2, [2, 3, 64, 64])).toEqual([2, 64, 32, 32]);
+    expect(shapeAfter(model, 4, [2, 3, 64, 64])).toEqual([2, 64, 32, 32]);
+    expect(shapeAfter(model, 6, [2, 3, 64, 64])).toEqual([2, 128, 16, 16]);
+    expect(shapeAfter(model, 8, [2, 3, 64, 64])).toEqual([2, 256, 8, 8]);
+    expect(shapeAfter(model, 10, [2, 3, 64, 64])).toEqual([2, 512, 4, 4]);
     expect(model.outputShape([2, 3, 64, 64])).toEqual([2, 200]);
   });
 

@@ -27,11 +27,12 @@ const gpu = useGpu();
 
 const [B, Ci, H, W, Co, classes] = [3, 2, 6, 6, 3, 4];
 
-function model(seed: number): Sequential {
+/** `fusedRelu`: ReLU(BN(·)) as one BatchNorm layer (its relu option) instead of two layers. */
+function model(seed: number, fusedRelu = false): Sequential {
+  const activation = fusedRelu ? [new BatchNorm('bn', Co, { relu: true })] : [new BatchNorm('bn', Co), new ReLU('relu')];
   return new Sequential([
     new Conv2d('conv', Ci, Co, 3, initContexts(seed, 0), { padding: 1 }),
-    new BatchNorm('bn', Co),
-    new ReLU('relu'),
+    ...activation,
     new MaxPool2d('pool', { kernel: 2, stride: 2 }),
     new Flatten('flatten'),
     new Linear('fc', Co * 3 * 3, classes, initContexts(seed, 1)),
@@ -48,47 +49,49 @@ function referenceLoss(p: Record<string, Float64Array>, x: Float64Array, t: Floa
 }
 
 describe('Sequential', () => {
-  it('writes every parameter gradient into the flat buffer, matching finite differences', async () => {
-    const rng = new TestRandom(11);
-    const x = rng.array(B * Ci * H * W);
-    const t = new Float64Array(B * classes);
-    for (let b = 0; b < B; b++) t[b * classes + (b % classes)] = 1;
-    const net = model(3);
-    const store = new ParameterStore(gpu(), net.parameters, net.state);
-    const params: Record<string, Float64Array> = {};
-    for (const p of net.parameters) params[p.name] = Float64Array.from(await gpu().read(p.value));
-    const X = gpu().upload(x, [B, Ci, H, W]);
-    const T = gpu().upload(t, [B, classes]);
-    const ctx = { gpu: gpu(), training: true, step: 0, seed: 3 };
-    const logits = await net.forward(ctx, X);
-    const { loss, dlogits, correct } = await softmaxCrossEntropy(gpu(), logits, T);
-    await net.backward(ctx, dlogits);
-    const [gpuLoss] = await gpu().read(loss);
-    expect(gpuLoss).toBeCloseTo(referenceLoss(params, x, t), 4);
-    for (const p of net.parameters) {
-      const expected = numericalGradient((v) => referenceLoss({ ...params, [p.name]: v }, x, t), params[p.name]!.slice());
-      expectClose(await gpu().read(p.grad), expected, BACKWARD, `gradient of ${p.name}`);
-    }
-    gpu().release(X, T, logits, loss, dlogits, correct);
-    store.dispose();
-  });
+  for (const fusedRelu of [false, true])
+    it(`writes every parameter gradient into the flat buffer, matching finite differences${fusedRelu ? ' (ReLU fused into BN)' : ''}`, async () => {
+      const rng = new TestRandom(11);
+      const x = rng.array(B * Ci * H * W);
+      const t = new Float64Array(B * classes);
+      for (let b = 0; b < B; b++) t[b * classes + (b % classes)] = 1;
+      const net = model(3, fusedRelu);
+      const store = new ParameterStore(gpu(), net.parameters, net.state);
+      const params: Record<string, Float64Array> = {};
+      for (const p of net.parameters) params[p.name] = Float64Array.from(await gpu().read(p.value));
+      const X = gpu().upload(x, [B, Ci, H, W]);
+      const T = gpu().upload(t, [B, classes]);
+      const ctx = { gpu: gpu(), training: true, step: 0, seed: 3 };
+      const logits = await net.forward(ctx, X);
+      const { loss, dlogits, correct } = await softmaxCrossEntropy(gpu(), logits, T);
+      await net.backward(ctx, dlogits);
+      const [gpuLoss] = await gpu().read(loss);
+      expect(gpuLoss).toBeCloseTo(referenceLoss(params, x, t), 4);
+      for (const p of net.parameters) {
+        const expected = numericalGradient((v) => referenceLoss({ ...params, [p.name]: v }, x, t), params[p.name]!.slice());
+        expectClose(await gpu().read(p.grad), expected, BACKWARD, `gradient of ${p.name}`);
+      }
+      gpu().release(X, T, logits, loss, dlogits, correct);
+      store.dispose();
+    });
 
-  it('returns every activation to the pool after backward', async () => {
-    const net = model(4);
-    const store = new ParameterStore(gpu(), net.parameters, net.state);
-    const X = gpu().upload(new TestRandom(2).array(B * Ci * H * W), [B, Ci, H, W]);
-    const T = gpu().upload(new Float64Array(B * classes).fill(1 / classes), [B, classes]);
-    const inUse = gpu().pool.stats().inUse;
-    const ctx = { gpu: gpu(), training: true, step: 0, seed: 4 };
-    const logits = await net.forward(ctx, X);
-    const { loss, dlogits, correct } = await softmaxCrossEntropy(gpu(), logits, T);
-    await net.backward(ctx, dlogits);
-    gpu().release(logits, loss, dlogits, correct);
-    await gpu().sync();
-    expect(gpu().pool.stats().inUse).toBe(inUse);
-    gpu().release(X, T);
-    store.dispose();
-  });
+  for (const fusedRelu of [false, true])
+    it(`returns every activation to the pool after backward${fusedRelu ? ' (ReLU fused into BN)' : ''}`, async () => {
+      const net = model(4, fusedRelu);
+      const store = new ParameterStore(gpu(), net.parameters, net.state);
+      const X = gpu().upload(new TestRandom(2).array(B * Ci * H * W), [B, Ci, H, W]);
+      const T = gpu().upload(new Float64Array(B * classes).fill(1 / classes), [B, classes]);
+      const inUse = gpu().pool.stats().inUse;
+      const ctx = { gpu: gpu(), training: true, step: 0, seed: 4 };
+      const logits = await net.forward(ctx, X);
+      const { loss, dlogits, correct } = await softmaxCrossEntropy(gpu(), logits, T);
+      await net.backward(ctx, dlogits);
+      gpu().release(logits, loss, dlogits, correct);
+      await gpu().sync();
+      expect(gpu().pool.stats().inUse).toBe(inUse);
+      gpu().release(X, T);
+      store.dispose();
+    });
 
   it('evaluation leaves the caller\'s input alone when the first layer is a view (Flatten)', async () => {
     const net = new Sequential([new Flatten('flatten'), new Linear('fc', Ci * H * W, classes, initContexts(5, 0))]);

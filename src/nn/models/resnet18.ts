@@ -46,8 +46,7 @@ export function basicBlock(name: string, inChannels: number, outChannels: number
   const main = new Sequential(
     [
       conv(`${name}.conv1`, inChannels, outChannels, 3, stride, init),
-      new BatchNorm(`${name}.bn1`, outChannels),
-      new ReLU(`${name}.relu1`),
+      new BatchNorm(`${name}.bn1`, outChannels, { relu: true }),
       conv(`${name}.conv2`, outChannels, outChannels, 3, 1, init),
       new BatchNorm(`${name}.bn2`, outChannels),
     ],
@@ -63,7 +62,7 @@ export function basicBlock(name: string, inChannels: number, outChannels: number
 export function resnet18({ seed, classes = 200, inChannels = 3, stemStride = 2, width = 64 }: ResNet18Options): Sequential {
   let layer = 0;
   const init: NextInit = () => initContexts(seed, layer++);
-  const layers: Layer[] = [conv('conv1', inChannels, width, 3, stemStride, init), new BatchNorm('bn1', width), new ReLU('relu')];
+  const layers: Layer[] = [conv('conv1', inChannels, width, 3, stemStride, init), new BatchNorm('bn1', width, { relu: true })];
   let channels = width;
   for (let stage = 1; stage <= 4; stage++) {
     const outChannels = width * 2 ** (stage - 1);

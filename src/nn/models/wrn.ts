@@ -2,7 +2,6 @@
 // third_party/WideResNet_pytorch/wideresnet.py): pre-activation basic blocks in three groups
 // of (depth − 4)/6, widths 16·[1, k, 2k, 4k]. WRN-40-2 has 2,243,546 parameters for 10
 // classes and 2,255,156 for 100. Parameter names are the reference's state-dict keys.
-import { ReLU } from '../activations.ts';
 import { BatchNorm } from '../batchnorm.ts';
 import { Conv2d } from '../conv2d.ts';
 import { Dropout } from '../dropout.ts';
@@ -49,11 +48,11 @@ export function wideBasicBlock(
   init: NextInit,
   dropout?: { p: number; layerId: number },
 ): Layer {
-  const preActivation = [new BatchNorm(`${name}.bn1`, inChannels), new ReLU(`${name}.relu1`)];
+  // Each ReLU(BN(·)) is one fused layer (batchnorm.wgsl's RELU).
+  const preActivation = [new BatchNorm(`${name}.bn1`, inChannels, { relu: true })];
   const branch: Layer[] = [
     conv(`${name}.conv1`, inChannels, outChannels, 3, stride, init),
-    new BatchNorm(`${name}.bn2`, outChannels),
-    new ReLU(`${name}.relu2`),
+    new BatchNorm(`${name}.bn2`, outChannels, { relu: true }),
     ...(dropout && dropout.p > 0 ? [new Dropout(`${name}.dropout`, dropout.p, dropout.layerId)] : []),
     conv(`${name}.conv2`, outChannels, outChannels, 3, 1, init),
   ];
@@ -82,8 +81,7 @@ export function wideResNet({ seed, classes = 10, depth = 40, widenFactor = 2, in
   }
   const fcInit = init();
   layers.push(
-    new BatchNorm('bn1', widths[3]!),
-    new ReLU('relu'),
+    new BatchNorm('bn1', widths[3]!, { relu: true }),
     // The reference's 8×8 average pool is the global one for 32-pixel inputs.
     new GlobalAvgPool('pool'),
     // Weight: PyTorch's default U(±1/√fanIn); bias zeroed by the reference.
