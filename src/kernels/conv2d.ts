@@ -279,8 +279,10 @@ export async function conv2dBackwardWeight(
   checkTensor(name, 'dy', dy, outputShapeOf(d));
   const dw = gpu.empty(weightShapeOf(d));
   const path = pathFor(gpu, d, 'backwardWeight');
-  if (path.kind !== 'winograd') cache?.discard();
-  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.tile, cache?.take(path.tile));
+  // What the forward kept serves the Winograd path only; any other lets it go.
+  const transformedInput = path.kind === 'winograd' ? cache?.take(path.tile) : undefined;
+  cache?.discard();
+  if (path.kind === 'winograd') await winogradBackwardWeight(gpu, x, dy, d, dw, path.tile, transformedInput);
   else if (path.kind === 'direct') await directBackwardWeight(gpu, x, dy, d, dw);
   else await launchConv(gpu, backwardWeightGemm(d), [dy, x], undefined, dw, true);
   return dw;
