@@ -2,7 +2,8 @@
 // and an in-place running-average update in training, the running statistics in evaluation.
 // Per-channel statistics are one workgroup per channel (deterministic tree sums); the
 // normalisation and the input gradient are element-wise. Each kernel has a Vec4 twin,
-// taken when a channel's planes hold whole vec4s (H·W % 4 == 0).
+// taken when a channel's planes hold whole vec4s (H·W % 4 == 0). The relu option fuses a
+// following ReLU into the same passes (batchnorm.wgsl's RELU).
 import batchnormWgsl from '../../shaders/batchnorm.wgsl';
 import workgroupSumWgsl from '../../shaders/workgroupSum.wgsl';
 import { packParams, type Binding, type Gpu } from '../gpu/gpu.ts';
