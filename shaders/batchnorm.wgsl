@@ -19,8 +19,8 @@
 //
 // With RELU the layer is ReLU(BN(x)), fused: the normalisations write max(y, 0), and both
 // backward kernels first zero dy where the forward's y was not positive, recomputing y from x,
-// γ, β and the forward's statistics (its meanOffset included, so the mask is the forward's
-// bit for bit). That saves ReLU's own pass over the activation each way.
+// γ, β and the forward's statistics (its meanOffset included: the same expression on the same
+// values, so the mask is the forward's). That saves ReLU's own pass over the activation each way.
 //
 // Why meanOffset: for a channel like 1000 ± 0.01 the nearest f32 to the mean is off by up
 // to 3e-5, which is 0.3% of the spread; the offset carries what the f32 mean misses, so x̂
