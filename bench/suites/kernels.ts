@@ -23,7 +23,7 @@ import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '.
 import { unfitReason } from '../../src/kernels/gemmTuning.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
-import { tileFor, tilesOver, winogradTransformStages } from '../../src/kernels/winograd.ts';
+import { tileFor, tilesOver, winogradTransformStages, type WinogradTile } from '../../src/kernels/winograd.ts';
 import { maxPool2dBackward, maxPool2dForward } from '../../src/kernels/pool.ts';
 import { channelSum } from '../../src/kernels/reduce.ts';
 import type { Metric } from '../record.ts';
@@ -232,7 +232,7 @@ async function benchWinogradProducts(bench: KernelBench, gpu: Gpu, yShape: reado
   const name = `${s.model} ${s.layer} @${s.size}px ${path}`;
   await bench.time(`conv fwd ${name} products only`, flops(2 * tile.points * s.outC * s.inC * tiles), async () => [await matmul(gpu, u, v)]);
   gpu.release(u, v);
-  await benchWinogradTransforms(bench, gpu, yShape, s, name, tile.out);
+  await benchWinogradTransforms(bench, gpu, yShape, s, name, tile, tiles);
 }
 
 /**
@@ -240,15 +240,14 @@ async function benchWinogradProducts(bench: KernelBench, gpu: Gpu, yShape: reado
  * input (x → V, used by forward and backward-weight, and on dy by backward-data), output
  * (M → y) and output-grad (dy → dM, backward-weight's).
  */
-async function benchWinogradTransforms(bench: KernelBench, gpu: Gpu, yShape: readonly number[], s: ConvShape, name: string, out: 4 | 6): Promise<void> {
+async function benchWinogradTransforms(bench: KernelBench, gpu: Gpu, yShape: readonly number[], s: ConvShape, name: string, tile: WinogradTile, tiles: number): Promise<void> {
   const [batch = 0, , outH = 0, outW = 0] = yShape;
   const d = { B: batch, Ci: s.inC, H: s.size, W: s.size, Co: s.outC, KH: 3, KW: 3, OH: outH, OW: outW, SH: 1, SW: 1, PH: s.padding, PW: s.padding };
-  const stages = winogradTransformStages(gpu, d, out);
-  const { tilesH, tilesW } = tilesOver(tileFor(outH, outW, out), outH, outW);
-  const points = (out + 2) ** 2 * batch * tilesH * tilesW;
+  const stages = winogradTransformStages(gpu, d, tile.out);
+  const points = tile.points * tiles;
   const x = pseudoRandom(gpu, [batch, s.inC, s.size, s.size]);
   const dy = pseudoRandom(gpu, yShape.slice());
-  const m = pseudoRandom(gpu, [(out + 2) ** 2, s.outC, batch * tilesH * tilesW]);
+  const m = pseudoRandom(gpu, [tile.points, s.outC, tiles]);
   await bench.time(`conv fwd ${name} input transform`, bytesOf(x.size, points * s.inC), async () => [await stages.input(x)]);
   await bench.time(`conv fwd ${name} output transform`, bytesOf(m.size, dy.size), async () => [await stages.output(m)]);
   await bench.time(`conv bwd-weight ${name} output-grad transform`, bytesOf(dy.size, points * s.outC), async () => [await stages.outputGrad(dy)]);

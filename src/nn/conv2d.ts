@@ -48,9 +48,9 @@ export class Conv2d implements Layer {
   }
 
   async forward(ctx: StepContext, x: Tensor): Promise<Tensor> {
-    if (!ctx.training) return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry);
-    this.input.save(x);
-    return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry, undefined, this.forwardCache);
+    if (ctx.training) this.input.save(x);
+    const cache = ctx.training ? this.forwardCache : undefined;
+    return conv2dForward(ctx.gpu, x, this.weight.value, this.bias?.value, this.geometry, undefined, cache);
   }
 
   async backward(ctx: StepContext, dy: Tensor, inputGrad: boolean): Promise<Tensor | undefined> {
