@@ -1,13 +1,15 @@
 // `espgpu download <name>`: fetches a public data set into <dir>/<name>/, the folder
 // loadDataset and loadCorruptionSuite look in when ESPGPU_DATA_DIR names <dir>.
 import { resolve, join } from 'node:path';
-import { Argument, Command } from 'commander';
-import { DATASET_SOURCES, downloadDataset, type Catalogue, type DownloadProgress } from '../data/download.ts';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { DATASET_SOURCES, downloadDataset, parseBaseUrl, type Catalogue, type DownloadProgress } from '../data/download.ts';
 
 interface DownloadArgs {
   dir?: string;
   acceptUnverified?: boolean;
   json?: boolean;
+  /** already checked and ending in "/" (see baseUrlArgument) */
+  baseUrl?: string;
 }
 
 /** Registers `download`; `catalogue` and `fetchImpl` are replaceable for tests. */
@@ -18,6 +20,11 @@ export function addDownloadCommand(program: Command, catalogue: Catalogue = DATA
     .addArgument(new Argument('<name>', 'the data set').choices(Object.keys(catalogue)))
     .option('--dir <dir>', 'root folder of the data sets (default: $ESPGPU_DATA_DIR, else ./data)')
     .option('--accept-unverified', 'keep a file that no published digest can check')
+    .addOption(
+      new Option('--base-url <url>', 'fetch each file from <url>/<file name> (a mirror) instead of its usual address; the digests still check it')
+        .env('ESPGPU_MIRROR')
+        .argParser(baseUrlArgument),
+    )
     .option('--json', 'print a JSON summary instead of progress lines')
     .action((name: string, args: DownloadArgs) => runDownload(name, args, catalogue, fetchImpl));
 }
@@ -26,9 +33,10 @@ async function runDownload(name: string, args: DownloadArgs, catalogue: Catalogu
   const root = resolve(args.dir ?? (process.env.ESPGPU_DATA_DIR || 'data'));
   const dir = join(root, name);
   const log = args.json ? () => {} : (line: string) => console.log(line);
-  log(`downloading ${name} into ${dir}`);
+  log(`downloading ${name} into ${dir}${args.baseUrl ? ` from ${args.baseUrl}` : ''}`);
   const result = await downloadDataset(name, dir, {
     catalogue,
+    baseUrl: args.baseUrl,
     fetch: fetchImpl,
     acceptUnverified: args.acceptUnverified,
     onProgress: args.json ? undefined : progressPrinter(log),
@@ -40,6 +48,15 @@ async function runDownload(name: string, args: DownloadArgs, catalogue: Catalogu
   if (result.extract) log(`unpack with: ${result.extract}`);
   if (!args.json && root !== resolve(process.env.ESPGPU_DATA_DIR ?? '')) log(`then set ESPGPU_DATA_DIR=${root} (or pass the folder) to load it`);
   if (args.json) console.log(JSON.stringify(result, null, 2));
+}
+
+/** Commander's parser for --base-url (and $ESPGPU_MIRROR): its error names the option or the variable. */
+function baseUrlArgument(value: string): string {
+  try {
+    return parseBaseUrl(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 /** One line each time a file passes another tenth (or another 50 MB when its size is unknown). */

@@ -2,10 +2,17 @@
 // (Node only). A file streams into `<dest>.part`, is hashed as it arrives, and is renamed to
 // `<dest>` only once its digest matches the published one, so `<dest>` is always whole and right.
 // An interrupted download resumes from the .part with an HTTP Range request.
+//
+// Servers and networks misbehave, so every transfer is bounded: a connect and an idle timeout,
+// a byte cap (the file's known size, else its Content-Length, else maxBytes), a small retry
+// budget with exponential backoff for failures that may pass (network, timeouts, 5xx, 408, 429),
+// and one restart from byte 0 on a 416. Errors are plain Errors reading `download <url>: ...`,
+// with a `code` (DownloadErrorCode) to tell them apart and a resume hint while a .part is kept.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RemoteFile {
   url: string;
@@ -15,6 +22,8 @@ export interface RemoteFile {
   sha256?: string;
   /** published MD5 (hex), a second check where the authors publish one */
   md5?: string;
+  /** the file's exact size in bytes where known for certain; caps what a server may send */
+  bytes?: number;
 }
 
 export interface DatasetSource {
@@ -36,10 +45,10 @@ const MNIST = 'https://ossci-datasets.s3.amazonaws.com/mnist/';
 export const DATASET_SOURCES: Catalogue = {
   'fashion-mnist': {
     files: [
-      { url: `${FASHION_MNIST}train-images-idx3-ubyte.gz`, file: 'train-images-idx3-ubyte.gz', sha256: '08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc', md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
-      { url: `${FASHION_MNIST}train-labels-idx1-ubyte.gz`, file: 'train-labels-idx1-ubyte.gz', sha256: 'b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc', md5: '25c81989df183df01b3e8a0aad5dffbe' },
-      { url: `${FASHION_MNIST}t10k-images-idx3-ubyte.gz`, file: 't10k-images-idx3-ubyte.gz', sha256: '78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229', md5: 'bef4ecab320f06d8554ea6380940ec79' },
-      { url: `${FASHION_MNIST}t10k-labels-idx1-ubyte.gz`, file: 't10k-labels-idx1-ubyte.gz', sha256: '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf', md5: 'bb300cfdad3c16e7a12a480ee83cd310' },
+      { url: `${FASHION_MNIST}train-images-idx3-ubyte.gz`, file: 'train-images-idx3-ubyte.gz', sha256: '08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc', md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d', bytes: 26421880 },
+      { url: `${FASHION_MNIST}train-labels-idx1-ubyte.gz`, file: 'train-labels-idx1-ubyte.gz', sha256: 'b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc', md5: '25c81989df183df01b3e8a0aad5dffbe', bytes: 29515 },
+      { url: `${FASHION_MNIST}t10k-images-idx3-ubyte.gz`, file: 't10k-images-idx3-ubyte.gz', sha256: '78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229', md5: 'bef4ecab320f06d8554ea6380940ec79', bytes: 4422102 },
+      { url: `${FASHION_MNIST}t10k-labels-idx1-ubyte.gz`, file: 't10k-labels-idx1-ubyte.gz', sha256: '42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf', md5: 'bb300cfdad3c16e7a12a480ee83cd310', bytes: 5148 },
     ],
   },
   mnist: {
@@ -73,18 +82,43 @@ export interface DownloadProgress {
   url: string;
   /** bytes of the file on disk so far, the resumed part included */
   received: number;
-  /** the whole file's size when the server says, else undefined */
+  /** the whole file's size when known (catalogue or server), else undefined */
   total: number | undefined;
 }
 
-export interface DownloadOptions {
+/** How one transfer is bounded; every field has a default fit for real servers. */
+export interface TransferOptions {
+  fetch?: typeof fetch;
+  /** ms to wait for the response headers (default 30 s) */
+  connectTimeoutMs?: number;
+  /** ms to wait for the next chunk of the body before giving up on it (default 60 s) */
+  idleTimeoutMs?: number;
+  /** the most bytes accepted for a file whose size neither we nor the server know (default 4 GiB) */
+  maxBytes?: number;
+  /** further attempts after a network error, a timeout, a 5xx, 408 or 429 (default 3) */
+  retries?: number;
+  /** wait before the first retry, doubled before each further one (default 1 s) */
+  retryDelayMs?: number;
+}
+
+export interface DownloadOptions extends TransferOptions {
   sha256?: string;
   md5?: string;
+  /** the file's exact size when known: a server sending more fails at once */
+  bytes?: number;
   /** keep a file no published digest checks (default: leave it as .part and throw) */
   acceptUnverified?: boolean;
-  fetch?: typeof fetch;
   onProgress?: (progress: DownloadProgress) => void;
 }
+
+const TRANSFER_DEFAULTS: Required<Omit<TransferOptions, 'fetch'>> = {
+  connectTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  // Above the largest catalogue file (CIFAR-10-C.tar, about 2.9 GB), so the cap only stops runaways.
+  maxBytes: 4 * 2 ** 30,
+  retries: 3,
+  retryDelayMs: 1_000,
+};
 
 export interface DownloadResult {
   path: string;
@@ -97,14 +131,50 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
+/** What went wrong, for callers that act on it; the message says it for people. */
+export type DownloadErrorCode =
+  /** could not connect, or the connection dropped mid-body */
+  | 'DOWNLOAD_NETWORK'
+  /** no response headers within connectTimeoutMs, or no body bytes for idleTimeoutMs */
+  | 'DOWNLOAD_TIMEOUT'
+  /** an HTTP error status (the error's `status` has it) */
+  | 'DOWNLOAD_HTTP'
+  /** the server sent, or announced, more than the size cap */
+  | 'DOWNLOAD_TOO_LARGE'
+  /** 416 again after restarting from byte 0 */
+  | 'DOWNLOAD_RANGE_NOT_SATISFIABLE'
+  /** a 206 answer for other bytes than those asked for */
+  | 'DOWNLOAD_BAD_RANGE'
+  /** the bytes contradict a published digest */
+  | 'DOWNLOAD_DIGEST_MISMATCH'
+  /** no published digest to check the file against (UnverifiedDownloadError) */
+  | 'DOWNLOAD_UNVERIFIED'
+  /** anything else, such as a full disk */
+  | 'DOWNLOAD_FAILED';
+
+export type DownloadError = Error & { code: DownloadErrorCode; url: string; status?: number };
+
+/** The code of an error this module threw, else undefined. */
+export function downloadErrorCode(error: unknown): DownloadErrorCode | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('DOWNLOAD_') ? (code as DownloadErrorCode) : undefined;
+}
+
+function downloadError(url: string, code: DownloadErrorCode, detail: string, extra: { cause?: unknown; status?: number } = {}): DownloadError {
+  const error = Object.assign(new Error(`download ${url}: ${detail}`, { cause: extra.cause }), { code, url });
+  return extra.status === undefined ? error : Object.assign(error, { status: extra.status });
+}
+
 /** A file downloaded whole but with no published digest to check it against. */
 export class UnverifiedDownloadError extends Error {
+  readonly code = 'DOWNLOAD_UNVERIFIED';
   constructor(
+    readonly url: string,
     readonly partPath: string,
     readonly sha256: string,
     readonly md5: string,
   ) {
-    super(`${basename(partPath, '.part')}: no published digest to check it against; computed sha256 ${sha256}, md5 ${md5}. Kept as ${partPath}; rerun with --accept-unverified to keep it`);
+    super(`download ${url}: no published digest to check it against; computed sha256 ${sha256}, md5 ${md5}. Kept as ${partPath}; rerun with --accept-unverified to keep it`);
   }
 }
 
@@ -112,67 +182,245 @@ export class UnverifiedDownloadError extends Error {
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const part = `${dest}.part`;
   await mkdir(dirname(dest), { recursive: true });
-  const hashes = { sha256: createHash('sha256'), md5: createHash('md5') };
-  const { bytes, resumedFrom } = await fetchInto(url, part, hashes, options);
-  const actual = { sha256: hashes.sha256.digest('hex'), md5: hashes.md5.digest('hex') };
+  const transfer = await transferWithRetries(url, part, options).catch(async (error: unknown) => {
+    throw await publicError(url, part, error);
+  });
+  const { bytes, resumedFrom, ...actual } = transfer;
   const expected = { sha256: options.sha256?.toLowerCase(), md5: options.md5?.toLowerCase() };
   for (const kind of ['sha256', 'md5'] as const) {
     if (expected[kind] !== undefined && expected[kind] !== actual[kind]) {
       await rm(part, { force: true });
-      throw new Error(`${basename(dest)}: ${kind.toUpperCase()} mismatch for ${url}: expected ${expected[kind]}, got ${actual[kind]} (download deleted)`);
+      const detail = `${kind.toUpperCase()} mismatch (expected ${expected[kind]}, got ${actual[kind]}); deleted the download, run again to fetch it afresh`;
+      throw downloadError(url, 'DOWNLOAD_DIGEST_MISMATCH', detail);
     }
   }
   const verified = expected.sha256 !== undefined || expected.md5 !== undefined;
-  if (!verified && !options.acceptUnverified) throw new UnverifiedDownloadError(part, actual.sha256, actual.md5);
+  if (!verified && !options.acceptUnverified) throw new UnverifiedDownloadError(url, part, actual.sha256, actual.md5);
   await rename(part, dest);
   await syncFolder(dirname(dest));
   return { path: dest, bytes, ...actual, verified, resumedFrom };
 }
 
-/** Appends the rest of `url` to `part` (or rewrites it), feeding every byte of the file to `hashes`. */
-async function fetchInto(url: string, part: string, hashes: Record<string, Hash>, options: DownloadOptions): Promise<{ bytes: number; resumedFrom: number }> {
-  const fetchImpl = options.fetch ?? fetch;
-  const existing = (await stat(part).catch(() => undefined))?.size ?? 0;
-  const response = await fetchImpl(url, { headers: existing > 0 ? { Range: `bytes=${existing}-` } : {} }).catch((error: Error) => {
-    throw new Error(`${url}: could not connect (${error.message})`);
-  });
-  if (response.status === 416 && existing > 0 && rangeTotal(response) === existing) {
-    // The .part is already the whole file (an earlier run stopped before verifying).
-    await response.body?.cancel();
-    await hashFile(part, Object.values(hashes));
-    return { bytes: existing, resumedFrom: existing };
+/** The file's bytes in `part`, with their digests. */
+interface Transfer {
+  bytes: number;
+  resumedFrom: number;
+  sha256: string;
+  md5: string;
+}
+
+/**
+ * Why one attempt failed, before downloadFile adds the URL and the resume hint. `retryable` says
+ * whether another attempt may fare better (a dropped connection may; a 404 will not).
+ */
+class AttemptFailure extends Error {
+  attempts = 1;
+  constructor(
+    readonly code: DownloadErrorCode,
+    detail: string,
+    readonly retryable: boolean,
+    readonly extra: { cause?: unknown; status?: number } = {},
+  ) {
+    super(detail);
   }
-  if (response.status === 416) {
-    await response.body?.cancel();
-    await rm(part, { force: true });
-    return fetchInto(url, part, hashes, options);
+}
+
+/** A 416 that did not show the .part to be complete: the caller decides whether to restart. */
+const RANGE_NOT_SATISFIABLE = Symbol('416');
+
+type Settings = Required<Omit<TransferOptions, 'fetch'>> & { fetch: typeof fetch; bytes: number | undefined; onProgress?: DownloadOptions['onProgress'] };
+
+/** Runs attempts until one completes, the retry budget is spent, or a failure that cannot pass. */
+async function transferWithRetries(url: string, part: string, options: DownloadOptions): Promise<Transfer> {
+  const settings: Settings = {
+    ...TRANSFER_DEFAULTS,
+    ...definedOnly(options),
+    fetch: options.fetch ?? globalThis.fetch,
+    bytes: options.bytes,
+    onProgress: options.onProgress,
+  };
+  let restartedAfter416 = false;
+  for (let attempt = 0; ; ) {
+    try {
+      const outcome = await attemptTransfer(url, part, settings);
+      if (outcome !== RANGE_NOT_SATISFIABLE) return outcome;
+      // Without this bound a server answering 416 to everything was asked forever.
+      if (restartedAfter416) throw new AttemptFailure('DOWNLOAD_RANGE_NOT_SATISFIABLE', 'the server answered 416 Range Not Satisfiable again after a restart from byte 0', false);
+      // A .part from another version of the file, or longer than it: start again from byte 0, once.
+      restartedAfter416 = true;
+      await rm(part, { force: true });
+    } catch (error) {
+      const failure = error instanceof AttemptFailure ? error : new AttemptFailure('DOWNLOAD_FAILED', describe(error), false, { cause: error });
+      failure.attempts = attempt + 1;
+      if (!failure.retryable || attempt >= settings.retries) throw failure;
+      await sleep(settings.retryDelayMs * 2 ** attempt);
+      attempt++;
+    }
   }
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-  const resuming = response.status === 206;
-  if (resuming && rangeStart(response) !== existing) {
-    throw new Error(`${url}: asked for bytes from ${existing}, the server sent "${response.headers.get('content-range')}"`);
+}
+
+/** `options` without its undefined fields, so they do not hide the defaults. */
+function definedOnly(options: TransferOptions): Partial<TransferOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && key in TRANSFER_DEFAULTS));
+}
+
+/** The error downloadFile throws: the URL first, and the resume hint while a .part is kept. */
+async function publicError(url: string, part: string, error: unknown): Promise<DownloadError> {
+  if (!(error instanceof AttemptFailure)) return downloadError(url, 'DOWNLOAD_FAILED', describe(error), { cause: error });
+  const tries = error.attempts > 1 ? `; gave up after ${error.attempts} attempts` : '';
+  const kept = await fileSize(part);
+  const hint = kept > 0 ? ` (kept ${kept} bytes in ${part}; run again to resume)` : '';
+  return downloadError(url, error.code, `${error.message}${tries}${hint}`, error.extra);
+}
+
+/** One request: appends the rest of the file to `part` (or rewrites it) and hashes the whole file. */
+async function attemptTransfer(url: string, part: string, settings: Settings): Promise<Transfer | typeof RANGE_NOT_SATISFIABLE> {
+  const existing = await fileSize(part);
+  const controller = new AbortController();
+  try {
+    const response = await request(url, existing, settings, controller);
+    if (response.status === 416) {
+      // The .part is already the whole file (an earlier run stopped before verifying).
+      if (existing > 0 && rangeTotal(response) === existing) return { ...(await hashFile(part)), bytes: existing, resumedFrom: existing };
+      return RANGE_NOT_SATISFIABLE;
+    }
+    checkStatus(response);
+    return await receiveBody(url, part, response, bodyOffset(response, existing), settings, controller);
+  } finally {
+    // Closes the connection whenever we stop reading early (a cap, a timeout, an error, a 416).
+    controller.abort();
   }
-  if (resuming) await hashFile(part, Object.values(hashes));
-  const offset = resuming ? existing : 0;
+}
+
+/** The response headers, asking for the bytes after `existing` when there are some. */
+async function request(url: string, existing: number, settings: Settings, controller: AbortController): Promise<Response> {
+  const headers: Record<string, string> = existing > 0 ? { Range: `bytes=${existing}-` } : {};
+  const timeout = () => new AttemptFailure('DOWNLOAD_TIMEOUT', `no answer within ${settings.connectTimeoutMs} ms (connect timeout)`, true);
+  try {
+    return await withDeadline(settings.fetch(url, { headers, signal: controller.signal }), settings.connectTimeoutMs, controller, timeout);
+  } catch (error) {
+    if (error instanceof AttemptFailure) throw error;
+    throw new AttemptFailure('DOWNLOAD_NETWORK', `could not connect (${describe(error)})`, true, { cause: error });
+  }
+}
+
+/** Throws for an HTTP error status, retryable where waiting may help (5xx, 408 timeout, 429 too many requests). */
+function checkStatus(response: Response): void {
+  if (response.ok) return;
+  const { status } = response;
+  const retryable = status >= 500 || status === 408 || status === 429;
+  throw new AttemptFailure('DOWNLOAD_HTTP', `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`, retryable, { status });
+}
+
+/** Where the body starts in the file: `existing` on a 206 that honours our Range, 0 on a 200 (the server ignored it). */
+function bodyOffset(response: Response, existing: number): number {
+  if (response.status !== 206) return 0;
+  if (rangeStart(response) === existing) return existing;
+  throw new AttemptFailure('DOWNLOAD_BAD_RANGE', `asked for bytes from ${existing}, the server sent "${response.headers.get('content-range')}"`, false);
+}
+
+/** The most bytes the file may have, and the phrase that says why, for the error. */
+interface SizeCap {
+  limit: number;
+  reason: string;
+}
+
+/** The file's known size, else the size the server announces, never above maxBytes when unknown. */
+function sizeCap(settings: Settings, announced: number | undefined): SizeCap {
+  if (settings.bytes !== undefined) return { limit: settings.bytes, reason: "the file's known size" };
+  if (announced !== undefined && announced <= settings.maxBytes) return { limit: announced, reason: 'its Content-Length' };
+  return { limit: settings.maxBytes, reason: 'the cap for a file of unknown size (maxBytes)' };
+}
+
+/** Streams the body into `part` from `offset`, within the idle timeout and the size cap. */
+async function receiveBody(url: string, part: string, response: Response, offset: number, settings: Settings, controller: AbortController): Promise<Transfer> {
   const length = Number(response.headers.get('content-length') ?? NaN);
-  const total = Number.isFinite(length) ? offset + length : undefined;
+  const announced = Number.isFinite(length) ? offset + length : undefined;
+  const cap = sizeCap(settings, announced);
+  if (announced !== undefined && announced > cap.limit) return discardTooLarge(part, `the server announces ${announced} bytes, more than ${cap.reason} of ${cap.limit}`);
+  const end = announced ?? settings.bytes;
+  const hashes = [createHash('sha256'), createHash('md5')] as const;
+  if (offset > 0) await feedFile(part, hashes);
   let received = offset;
-  const handle = await open(part, resuming ? 'a' : 'w');
+  let overflow = false;
+  const handle = await open(part, offset > 0 ? 'a' : 'w');
   try {
     const reader = response.body?.getReader();
-    for (let next = await reader?.read(); next && !next.done; next = await reader!.read()) {
+    while (reader) {
+      const next = await readChunk(reader, settings, controller, received, end);
+      if (next.done) break;
       const chunk = next.value;
+      // Not a byte past the cap reaches the disk: an endless body stops here.
+      if (received + chunk.length > cap.limit) {
+        overflow = true;
+        break;
+      }
       await handle.write(chunk);
-      for (const hash of Object.values(hashes)) hash.update(chunk);
+      for (const hash of hashes) hash.update(chunk);
       received += chunk.length;
-      options.onProgress?.({ url, received, total });
+      settings.onProgress?.({ url, received, total: settings.bytes ?? announced });
     }
     await handle.sync();
   } finally {
     await handle.close();
   }
-  if (total !== undefined && received !== total) throw new Error(`${url}: connection closed after ${received} of ${total} bytes (kept ${part}; run again to resume)`);
-  return { bytes: received, resumedFrom: offset };
+  if (overflow) return discardTooLarge(part, `the server sent more than ${cap.reason} of ${cap.limit} bytes`);
+  if (end !== undefined && received < end) throw new AttemptFailure('DOWNLOAD_NETWORK', `connection closed after ${received} of ${end} bytes`, true);
+  return { bytes: received, resumedFrom: offset, sha256: hashes[0].digest('hex'), md5: hashes[1].digest('hex') };
+}
+
+/** The body is not the file we expect: its .part is useless, and asking again would only repeat it. */
+async function discardTooLarge(part: string, detail: string): Promise<never> {
+  await rm(part, { force: true });
+  throw new AttemptFailure('DOWNLOAD_TOO_LARGE', `${detail}; deleted the download`, false);
+}
+
+/** The next body chunk, within the idle timeout; a dropped connection reads as a retryable failure. */
+async function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  settings: Settings,
+  controller: AbortController,
+  received: number,
+  end: number | undefined,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const timeout = () => new AttemptFailure('DOWNLOAD_TIMEOUT', `no data for ${settings.idleTimeoutMs} ms after ${received} bytes (idle timeout)`, true);
+  try {
+    return await withDeadline(reader.read(), settings.idleTimeoutMs, controller, timeout);
+  } catch (error) {
+    if (error instanceof AttemptFailure) throw error;
+    // undici says only "terminated" here; the cause (e.g. "other side closed") is the useful part.
+    const of = end === undefined ? '' : ` of ${end}`;
+    throw new AttemptFailure('DOWNLOAD_NETWORK', `connection closed after ${received}${of} bytes (${describe(error)})`, true, { cause: error });
+  }
+}
+
+/** `work`, or the error `timeout` makes if it takes over `ms`; the abort also stops the request behind it. */
+async function withDeadline<T>(work: Promise<T>, ms: number, controller: AbortController, timeout: () => Error): Promise<T> {
+  if (!Number.isFinite(ms)) return work; // Infinity: no deadline (setTimeout would fire at once)
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = timeout();
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** "message: cause's message", since fetch's own messages ("fetch failed", "terminated") say little. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message || (error.cause as { code?: string }).code : undefined;
+  return cause ? `${error.message}: ${cause}` : error.message;
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await stat(path).catch(() => undefined))?.size ?? 0;
 }
 
 /** "bytes 100-199/200" → 100 */
@@ -187,8 +435,15 @@ function rangeTotal(response: Response): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-async function hashFile(path: string, hashes: Hash[]): Promise<void> {
+async function feedFile(path: string, hashes: readonly Hash[]): Promise<void> {
   for await (const chunk of createReadStream(path)) for (const hash of hashes) hash.update(chunk as Buffer);
+}
+
+/** The SHA-256 and MD5 of the file at `path`. */
+async function hashFile(path: string): Promise<{ sha256: string; md5: string }> {
+  const hashes = [createHash('sha256'), createHash('md5')] as const;
+  await feedFile(path, hashes);
+  return { sha256: hashes[0].digest('hex'), md5: hashes[1].digest('hex') };
 }
 
 async function syncFolder(folder: string): Promise<void> {
@@ -208,30 +463,51 @@ export interface DatasetDownload {
   extract?: string;
 }
 
-export interface DatasetDownloadOptions extends Pick<DownloadOptions, 'acceptUnverified' | 'fetch'> {
+export interface DatasetDownloadOptions extends TransferOptions, Pick<DownloadOptions, 'acceptUnverified'> {
   catalogue?: Catalogue;
+  /** fetch each file from `<baseUrl>/<file>` (a mirror, or a local server) instead of its catalogue URL */
+  baseUrl?: string;
   onProgress?: (file: string, progress: DownloadProgress) => void;
+}
+
+/**
+ * `value` as a base URL ending in "/", ready for a file name to be appended; throws saying what is
+ * wrong (without naming the option, so the CLI and the library can each name their own).
+ */
+export function parseBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL; expected one like https://mirror.example/fashion-mnist/`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${value}" is not an http(s) URL; expected one like https://mirror.example/fashion-mnist/`);
+  // A file name appended after a query or a fragment would not name a file.
+  if (url.search || url.hash) throw new Error(`"${value}" has a query or fragment; a base URL is a folder such as https://mirror.example/fashion-mnist/`);
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
 /** Downloads every file of `name` into `dir` (the set's own folder); files already there and right are kept. */
 export async function downloadDataset(name: string, dir: string, options: DatasetDownloadOptions = {}): Promise<DatasetDownload> {
-  const catalogue = options.catalogue ?? DATASET_SOURCES;
+  const { catalogue = DATASET_SOURCES, baseUrl, onProgress, ...transfer } = options;
   const source = catalogue[name];
   if (!source) throw new Error(`unknown dataset "${name}" (expected one of ${Object.keys(catalogue).join(', ')})`);
+  const base = baseUrl === undefined ? undefined : parseBaseUrlOption(baseUrl);
   const files: DatasetDownload['files'] = [];
   for (const remote of source.files) {
+    const url = base === undefined ? remote.url : `${base}${encodeURIComponent(remote.file)}`;
     const dest = join(dir, remote.file);
-    const kept = await checkExisting(dest, remote);
+    const kept = await checkExisting(url, dest, remote);
     if (kept) {
       files.push({ ...kept, file: remote.file, skipped: true });
       continue;
     }
-    const result = await downloadFile(remote.url, dest, {
+    const result = await downloadFile(url, dest, {
+      ...transfer,
       sha256: remote.sha256,
       md5: remote.md5,
-      acceptUnverified: options.acceptUnverified,
-      fetch: options.fetch,
-      onProgress: options.onProgress && ((p) => options.onProgress!(remote.file, p)),
+      bytes: remote.bytes,
+      onProgress: onProgress && ((p) => onProgress(remote.file, p)),
     });
     files.push({ ...result, file: remote.file, skipped: false });
   }
@@ -240,16 +516,23 @@ export async function downloadDataset(name: string, dir: string, options: Datase
   return { name, dir, files, extract };
 }
 
+function parseBaseUrlOption(value: string): string {
+  try {
+    return parseBaseUrl(value);
+  } catch (error) {
+    throw new Error(`baseUrl: ${(error as Error).message}`);
+  }
+}
+
 /** A file already at `dest`: its digests, or undefined when absent; throws when it contradicts a published digest. */
-async function checkExisting(dest: string, remote: RemoteFile): Promise<DownloadResult | undefined> {
+async function checkExisting(url: string, dest: string, remote: RemoteFile): Promise<DownloadResult | undefined> {
   const size = (await stat(dest).catch(() => undefined))?.size;
   if (size === undefined) return undefined;
-  const hashes = { sha256: createHash('sha256'), md5: createHash('md5') };
-  await hashFile(dest, Object.values(hashes));
-  const actual = { sha256: hashes.sha256.digest('hex'), md5: hashes.md5.digest('hex') };
+  const actual = await hashFile(dest);
   for (const kind of ['sha256', 'md5'] as const) {
     if (remote[kind] !== undefined && remote[kind] !== actual[kind]) {
-      throw new Error(`${dest}: already exists but its ${kind.toUpperCase()} is ${actual[kind]}, expected ${remote[kind]}; delete it and run again`);
+      const detail = `${dest} already exists but its ${kind.toUpperCase()} is ${actual[kind]}, expected ${remote[kind]}; delete it and run again`;
+      throw downloadError(url, 'DOWNLOAD_DIGEST_MISMATCH', detail);
     }
   }
   return { path: dest, bytes: size, ...actual, verified: remote.sha256 !== undefined || remote.md5 !== undefined, resumedFrom: size };

@@ -145,14 +145,18 @@ describe('downloadFile', () => {
     expect(Buffer.compare(readFileSync(dest), body)).toBe(0);
   });
 
-  it('throws and keeps the .part when the connection ends early', async () => {
+  it('throws and keeps the .part when the connection ends early, after its retries', async () => {
     const body = randomBytes(1_000, random);
-    const shortFetch: typeof fetch = async () =>
-      new Response(new Uint8Array(body.subarray(0, 400)), { status: 200, headers: { 'content-length': '1000' } });
+    let calls = 0;
+    const shortFetch: typeof fetch = async () => {
+      calls++;
+      return new Response(new Uint8Array(body.subarray(0, 400)), { status: 200, headers: { 'content-length': '1000' } });
+    };
     const dest = join(folder(), 'short.bin');
-    await expect(downloadFile('http://example.invalid/short.bin', dest, { sha256: sha256(body), fetch: shortFetch })).rejects.toThrow(
-      /connection closed after 400 of 1000 bytes/,
+    await expect(downloadFile('http://example.invalid/short.bin', dest, { sha256: sha256(body), fetch: shortFetch, retryDelayMs: 1 })).rejects.toThrow(
+      /^download http:\/\/example\.invalid\/short\.bin: connection closed after 400 of 1000 bytes; gave up after 4 attempts \(kept 400 bytes in .*short\.bin\.part; run again to resume\)$/,
     );
+    expect(calls).toBe(4);
     expect(readFileSync(`${dest}.part`).length).toBe(400);
   });
 });
@@ -164,6 +168,7 @@ describe('the catalogue', () => {
       for (const f of source.files) {
         if (f.sha256 !== undefined) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
         if (f.md5 !== undefined) expect(f.md5).toMatch(/^[0-9a-f]{32}$/);
+        if (f.bytes !== undefined) expect(Number.isSafeInteger(f.bytes) && f.bytes > 0).toBe(true);
         expect(f.sha256 ?? f.md5).toBeDefined();
       }
     }
