@@ -2,7 +2,8 @@
 // Prepares a fresh machine: npm dependencies, a WebGPU adapter, and the build.
 // Idempotent: each step checks first and does nothing when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { debianMirror } from './debianMirror.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,7 +56,10 @@ function installLavapipe() {
   const codename = debianCodename() ?? 'bookworm';
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (codename === 'bookworm') {
-    run('sh', ['-c', "echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list"]);
+    const mirror = debianMirror('bookworm');
+    if (!mirror) throw new Error('[setup] no apt source for bookworm found in /etc/apt: add bookworm-backports by hand, then install mesa-vulkan-drivers from it');
+    writeFileSync('/etc/apt/sources.list.d/espgpu-backports.list', `deb ${mirror} bookworm-backports main\n`);
+    log(`added bookworm-backports from ${mirror}`);
     run('apt-get', ['update', '-q'], { env });
     run('apt-get', ['install', '-y', '-q', '-t', 'bookworm-backports', 'mesa-vulkan-drivers'], { env });
   } else {
@@ -78,7 +82,7 @@ function ensureAdapter() {
     [
       '[setup] No WebGPU adapter found. espgpu needs a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver.',
       '  Linux without a GPU: install Mesa 25+ lavapipe, e.g. on Debian bookworm as root:',
-      "    echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list",
+      "    echo 'deb <the URI of your bookworm source> bookworm-backports main' > /etc/apt/sources.list.d/backports.list",
       '    apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers',
       '  (Mesa 22, bookworm\'s own, is rejected by Dawn.) Other distributions: mesa-vulkan-drivers / vulkan-swrast.',
     ].join('\n'),
