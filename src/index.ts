@@ -43,7 +43,7 @@ export { mnistCnn } from './nn/models/mnistCnn.ts';
 export { Residual } from './nn/residual.ts';
 export { wideResNet, wrn40x2, wideBasicBlock } from './nn/models/wrn.ts';
 export { resnet18, basicBlock } from './nn/models/resnet18.ts';
-export { MODELS, createModel, modelSpec, parameterCount, type ModelName, type ModelSpec } from './nn/models/index.ts';
+export { MODELS, MODEL_NAMES, createModel, buildModel, modelDefinition, parameterCount, type ModelName, type ModelDefinition, type ModelSpec, type ModelShape } from './nn/models/index.ts';
 export { initContexts, kaimingNormal, normal, uniformSymmetric, constant, type InitContext } from './nn/init.ts';
 
 export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
@@ -51,7 +51,11 @@ export * from './optim/schedules.ts';
 export { Classifier, type TrainStepOptions } from './train/classifier.ts';
 export { fit, accuracy, type FitOptions, type StepProgress } from './train/fit.ts';
 export { Trainer, type TrainerOptions, type ModelFactory, type CheckpointOptions, type TrainerEvents, type StepEvent, type EpochEvent, type CheckpointEvent, type DoneEvent } from './train/trainer.ts';
-export { preset, checkRecipe, scheduleFor, PRESET_NAMES, SCHEDULE_KINDS, type PresetName, type TrainingRecipe, type RecipeOverrides, type SgdRecipe, type ScheduleSettings } from './train/presets.ts';
+export { preset, checkRecipe, resolveRecipe, scheduleFor, PRESET_NAMES, SCHEDULE_KINDS, type PresetName, type TrainingRecipe, type RecipeOverrides, type RecipeSpec, type SgdRecipe, type ScheduleSettings } from './train/presets.ts';
+export { resolveRunSpec, checkRunData, RUN_DATASETS, RUN_SUITES, type RunSpec, type ResolvedRun, type DataSpec, type OutputSpec, type RunDataset, type RunSuite } from './train/runSpec.ts';
+export { networkInput, predictLogits, softmaxRows, type InputMapping } from './train/predict.ts';
+export { samplesDataset, type BatchShape, type SampleValues } from './data/samples.ts';
+export { ValidationError } from './validate.ts';
 export { encodeSafetensors, decodeSafetensors, encodeTrainingCheckpoint, decodeTrainingCheckpoint, CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type NamedTensor, type SafetensorsContents, type TrainingCheckpoint, type ModelLayout, type TensorSpec } from './io/checkpoint.ts';
 export { MetricsWriter, metricsLine, parseMetrics, METRICS_EVENTS, type MetricsEvent, type MetricsRecord } from './io/metrics.ts';
 export type { FileStore } from './io/atomicFile.ts';
@@ -72,7 +76,7 @@ export { SEVERITIES, severityStream, suiteEntries, corruptAtSeverity, type Sever
 export { corruptImage, type Corruption, type ImageShape as CorruptionImageShape } from './data/corruptions/corruption.ts';
 export { CorruptionRandom } from './data/corruptions/random.ts';
 
-export { AugmentationPipeline, parseMethod, PERTURBATIONS, type AugmentationOptions, type AugmentedBatch, type BatchGeometry } from './augment/pipeline.ts';
+export { AugmentationPipeline, checkAugmentation, parseMethod, PERTURBATIONS, type AugmentationOptions, type AugmentedBatch, type BatchGeometry } from './augment/pipeline.ts';
 export { resolveEspSettings, xiFromGamma, trueLabelMass, type EspOptions, type EspSettings } from './augment/espSettings.ts';
 export { EspPerturbation, L2NoisePerturbation, NoPerturbation, type Perturbation, type PerturbationPlan, type L2NoiseOptions } from './augment/perturbation.ts';
 export { smoothedMass } from './augment/labelSmoothing.ts';
@@ -82,4 +86,4 @@ export { loadRng, type Rng, type TruncatedNormalSizeOptions, type SizeDrawOption
 
 export { startOpsWorker, startTrainerWorker, imageDataToBytes, type OpsWorker, type TrainerWorker, type ImageDataLike, type ImageChannels, type ImageDataTrainRequest } from './worker/client.ts';
 export type { OpsApi, WorkerInfo } from './worker/opsApi.ts';
-export type { TrainerApi, ModelSpec as WorkerModelSpec, ModelInfo, TensorInfo, BatchShape, SampleValues, TrainRequest, TrainProgress, TrainSummary, PredictOptions, AugmentRequest, AugmentedSamples } from './worker/trainerApi.ts';
+export type { TrainerApi, ModelSpec as WorkerModelSpec, ModelInfo, TensorInfo, TrainRequest, TrainProgress, TrainSummary, PredictOptions, AugmentRequest, AugmentedSamples } from './worker/trainerApi.ts';

@@ -15,7 +15,7 @@ import { matmul } from '../../src/kernels/matmul.ts';
 import { softmaxCrossEntropy } from '../../src/kernels/softmax_xent.ts';
 import { trainingStepFlops, type StepFlops } from '../../src/nn/flops.ts';
 import type { Layer, StepContext } from '../../src/nn/layer.ts';
-import { createModel, modelSpec } from '../../src/nn/models/index.ts';
+import { createModel, modelDefinition } from '../../src/nn/models/index.ts';
 import { Classifier } from '../../src/train/classifier.ts';
 import type { SuiteOptions } from '../options.ts';
 import type { Metric } from '../record.ts';
@@ -187,7 +187,7 @@ async function kernelProfile(gpu: Gpu, classifier: Classifier, x: Tensor, target
 }
 
 async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
-  const spec = modelSpec(run.name);
+  const spec = modelDefinition(run.name);
   const model = createModel(run.name, { seed: 0 });
   const flops: StepFlops = trainingStepFlops(model, [run.batch, ...spec.inputShape]);
   const gemmBefore = await matmulTiming(gpu, options.matmul);
@@ -230,7 +230,7 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
 
 /** Classifier.predict: the forward pass in evaluation mode (running BN statistics, no dropout). */
 async function inferenceRate(gpu: Gpu, classifier: Classifier, run: ModelRun) {
-  const spec = modelSpec(run.name);
+  const spec = modelDefinition(run.name);
   const batch = await randomBatch(gpu, spec.inputShape, spec.classes, run.inferenceBatch);
   const timing = await timedWithCompilation(gpu, run.repeats, async () => {
     const logits = await classifier.predict(batch.x);

@@ -1,5 +1,5 @@
 // The runs of the robustness study (issue 8, ALGORITHMS.md §1.7–1.8, §4), as data: which
-// `espgpu train` invocations make up the ε sweep, Table 1 and the smoothing ablation. Pure:
+// RunSpecs (run by `espgpu train --spec`) make up the ε sweep, Table 1 and the smoothing ablation. Pure:
 // no files, no processes, so a test can check the plan without training anything.
 //
 // - sweep: ESP (γ ∈ {10, 20}) and L2 over the ε grid, plus Naive, trained on the training
@@ -11,6 +11,9 @@
 //   side is Table 1's ESP runs.
 // - flatness (Figure 4 right, §1.7): the first seed's Naive, ESP and AugMix runs of Table 1 also
 //   measure their checkpoint's flatness (`espgpu flatness`) once trained.
+
+import { parseMethod, type AugmentationOptions } from '../../src/augment/pipeline.ts';
+import type { DataSpec, RunSpec } from '../../src/train/runSpec.ts';
 
 export type StudyName = 'sweep' | 'table1' | 'ablation';
 export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation'];
@@ -63,8 +66,8 @@ export interface Run {
   gamma?: number;
   /** Where the run is scored: the held-out training images or the test set. */
   evaluatedOn: 'validation' | 'test';
-  /** `espgpu train` arguments, without the per-run file paths the runner adds. */
-  args: string[];
+  /** What `espgpu train --spec` runs, without the data folder and the outputs the runner adds. */
+  spec: RunSpec;
   /** `espgpu flatness` arguments, without the checkpoint, when the run measures its flatness. */
   flatness?: string[];
 }
@@ -78,20 +81,21 @@ function flatnessArgs(s: StudySettings): string[] {
   return ['--dataset', 'fashion-mnist', '--radii', f.radii.join(','), '--directions', String(f.directions), '--samples', String(f.samples)];
 }
 
-function trainArgs(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }): string[] {
-  const args = ['--preset', 'mnist', '--dataset', 'fashion-mnist', '--method', method, '--seed', String(seed), '--epochs', String(epochs)];
-  if (settings.epsilon !== undefined) args.push('--epsilon', String(settings.epsilon));
-  if (settings.gamma !== undefined) args.push('--gamma', String(settings.gamma));
-  return args;
+/** The `mnist` recipe on Fashion-MNIST with `method`; ε (and γ) go to the method's perturbation. */
+function trainSpec(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }, data: DataSpec = {}): RunSpec {
+  const { perturbation } = parseMethod(method);
+  const augmentation: AugmentationOptions = { method };
+  if (perturbation.startsWith('esp')) augmentation.esp = { epsilon: settings.epsilon!, ...(settings.gamma === undefined ? {} : { gamma: settings.gamma }) };
+  if (perturbation === 'l2') augmentation.l2 = { epsilon: settings.epsilon! };
+  return { preset: 'mnist', seed, epochs, augmentation, data: { dataset: 'fashion-mnist', ...data } };
 }
 
 function sweepRuns(s: StudySettings): Run[] {
   const seed = s.seeds[0] ?? 0;
-  const held = ['--validation', String(s.validation), '--train-limit', String(s.sweepTrainLimit)];
-  if (s.evalLimit !== undefined) held.push('--eval-limit', String(s.evalLimit));
+  const held: DataSpec = { validation: s.validation, trainLimit: s.sweepTrainLimit, ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
   const run = (id: string, method: string, epsilon?: number, gamma?: number): Run => ({
     study: 'sweep', id, method, seed, epsilon, gamma, evaluatedOn: 'validation',
-    args: [...trainArgs(method, seed, s.sweepEpochs, { epsilon, gamma }), ...held],
+    spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held),
   });
   const runs = [run('none', 'none')];
   for (const epsilon of s.epsilons) {
@@ -113,10 +117,9 @@ function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettin
   return methods.flatMap((method) =>
     s.seeds.map((seed): Run => {
       const perturbation = settingsOf(method, choice);
-      const args = trainArgs(method, seed, s.epochs, perturbation);
-      if (s.trainLimit !== undefined) args.push('--train-limit', String(s.trainLimit));
-      if (s.evalLimit !== undefined) args.push('--eval-limit', String(s.evalLimit));
-      const run: Run = { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', args };
+      const data: DataSpec = { ...(s.trainLimit === undefined ? {} : { trainLimit: s.trainLimit }), ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
+      const spec = trainSpec(method, seed, s.epochs, perturbation, data);
+      const run: Run = { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', spec };
       if (study === 'table1' && seed === s.seeds[0] && FLATNESS_METHODS.includes(method)) run.flatness = flatnessArgs(s);
       return run;
     }),

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
+import type { RunSpec } from '../../src/train/runSpec.ts';
 import type { Run } from './plan.ts';
 
 export interface StudyPaths {
@@ -29,6 +30,7 @@ export interface SuiteSettings {
 export const resultFile = (paths: StudyPaths, run: Run) => join(paths.results, run.study, run.id, 'result.json');
 const metricsFile = (paths: StudyPaths, run: Run) => join(paths.results, run.study, run.id, 'metrics.jsonl');
 const checkpointFile = (paths: StudyPaths, run: Run) => join(paths.work, 'checkpoints', run.study, `${run.id}.safetensors`);
+const specFile = (paths: StudyPaths, run: Run) => join(paths.work, 'specs', run.study, `${run.id}.json`);
 export const suiteDir = (paths: StudyPaths, on: Run['evaluatedOn']) => join(paths.work, 'suites', on);
 
 /** Runs `node cli args…`; resolves with stdout, rejects with the command's last stderr lines. */
@@ -76,14 +78,21 @@ export async function runOne(paths: StudyPaths, run: Run, log: (line: string) =>
   const resuming = existsSync(checkpoint);
   log(`${resuming ? 'resuming' : 'starting'} ${run.study}/${run.id}`);
   const started = performance.now();
-  const stdout = await espgpu(paths, [
-    'train', ...run.args,
-    ...(resuming ? ['--resume', checkpoint] : ['--checkpoint', checkpoint]),
-    '--checkpoint-every', '100',
-    '--metrics', metricsFile(paths, run),
-    '--suite', 'mnist-c', '--suite-dir', suiteDir(paths, run.evaluatedOn),
-    '--json',
-  ], log);
+  const spec: RunSpec = {
+    ...run.spec,
+    data: { ...run.spec.data, ...(paths.dataDir ? { dir: paths.dataDir } : {}) },
+    outputs: {
+      ...(resuming ? { resume: checkpoint } : { checkpoint }),
+      checkpointEvery: 100,
+      metrics: metricsFile(paths, run),
+      suite: 'mnist-c',
+      suiteDir: suiteDir(paths, run.evaluatedOn),
+    },
+  };
+  const specPath = specFile(paths, run);
+  mkdirSync(dirname(specPath), { recursive: true });
+  writeFileAtomicSync(specPath, new TextEncoder().encode(JSON.stringify(spec, null, 2) + '\n'));
+  const stdout = await espgpu(paths, ['train', '--spec', specPath, '--json'], log);
   const output = JSON.parse(stdout) as { done: { status: string } };
   if (output.done.status !== 'completed') throw new Error(`${run.study}/${run.id} stopped (${output.done.status}) before the end`);
   // Before result.json: a run killed here resumes from its final checkpoint and measures again.

@@ -30,6 +30,7 @@ import { formatShape, type Tensor } from '../gpu/tensor.ts';
 import { checkDistinct, checkTensor } from '../kernels/checks.ts';
 import { grid1d } from '../kernels/grid.ts';
 import { Stream, philox4x32, seedKey, uniform01, uniformOpen01 } from '../rng/philox.ts';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkObject, checkU32, fail } from '../validate.ts';
 
 /** augmentations_all order of augmentations.py; the first nine are the default list. */
 export const AUGMIX_OPS = [
@@ -99,20 +100,17 @@ interface Settings {
   opCount: number;
 }
 
-function settingsOf(options: AugMixOptions = {}): Settings {
+/** AugMix's options checked and completed with the defaults. */
+export function augmixSettings(options: AugMixOptions = {}, where = 'planAugMix'): Settings {
+  checkObject(where, 'options', options);
+  checkKnownKeys(`${where}: options`, options, ['width', 'depth', 'severity', 'alpha', 'allOps']);
   const { width = 3, depth = -1, severity = 3, alpha = 1, allOps = false } = options;
-  if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) throw new Error(`planAugMix: options.width must be an integer in [1, ${MAX_WIDTH}], got ${width}`);
-  if (!(depth === -1 || (Number.isInteger(depth) && depth >= 1 && depth <= MAX_DEPTH))) {
-    throw new Error(`planAugMix: options.depth must be -1 (random 1..3 per chain) or an integer in [1, 3], got ${depth}`);
-  }
-  if (!(severity > 0.1 && severity <= 10)) throw new Error(`planAugMix: options.severity must be in (0.1, 10], got ${severity}`);
-  if (!(alpha >= 0.01 && alpha <= 100)) throw new Error(`planAugMix: options.alpha must be in [0.01, 100], got ${alpha}`);
-  if (typeof allOps !== 'boolean') throw new Error(`planAugMix: options.allOps must be a boolean, got ${String(allOps)}`);
+  checkInteger(where, 'options.width', width, { min: 1, max: MAX_WIDTH });
+  if (!(depth === -1 || (Number.isInteger(depth) && depth >= 1 && depth <= MAX_DEPTH))) fail(where, 'options.depth', `-1 (random 1..3 per chain) or an integer in [1, ${MAX_DEPTH}]`, depth);
+  checkNumber(where, 'options.severity', severity, { above: 0.1, max: 10 });
+  checkNumber(where, 'options.alpha', alpha, { min: 0.01, max: 100 });
+  checkBoolean(where, 'options.allOps', allOps);
   return { width, depth, severity, alpha, opCount: allOps ? AUGMIX_OPS.length : DEFAULT_OP_COUNT };
-}
-
-function checkU32(op: string, name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`${op}: ${name} must be a u32, got ${value}`);
 }
 
 /** [channels, height, width] with channels 1 (L) or 3 (RGB) and sides in [1, 64]. */
@@ -212,7 +210,7 @@ export interface PlanAugMixArgs {
 
 export function planAugMix(args: PlanAugMixArgs): AugMixPlan {
   const { seed, step, view, firstSample, batch } = args;
-  const settings = settingsOf(args.options);
+  const settings = augmixSettings(args.options);
   const imageSize = checkImageSize('planAugMix', 'imageSize', args.imageSize);
   checkU32('planAugMix', 'step', step);
   if (!Number.isInteger(view) || view < 0 || view > 0xffff) throw new Error(`planAugMix: view must be an integer in [0, 65535], got ${view}`);

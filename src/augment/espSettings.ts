@@ -2,6 +2,8 @@
 // (σ = τ/2, ξ from γ in closed form) and turned into the two functions a batch needs — the
 // size distribution and the label mass s(k), with the corrected λ = ln(C / (1 + ξC)) / τ.
 
+import { checkInteger, checkNumber, fail, ValidationError } from '../validate.ts';
+
 export interface EspOptions {
   /** Mean perturbation L2 norm ε ≥ 0, in the [0, 1] pixel domain; smoothing starts here. */
   epsilon: number;
@@ -41,20 +43,18 @@ export function xiFromGamma(gamma: number, classes: number): number {
   return ((gamma - 1) * (classes - 1)) / (classes * (classes + gamma - 1));
 }
 
-function fail(setting: string, expected: string, got: number): never {
-  throw new RangeError(`ESP setting ${setting} must be ${expected}, got ${got}`);
-}
+const where = 'ESP settings';
 
 /** Checks every setting and fills in the defaults; errors name the setting and its allowed range. */
 export function resolveEspSettings(options: EspOptions, classes: number): EspSettings {
-  if (!Number.isInteger(classes) || classes < 2) fail('classes (C)', 'an integer ≥ 2', classes);
+  checkInteger(where, 'classes (C)', classes, { min: 2 });
   const { epsilon, smoothing = true, probability = 1 } = options;
-  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) fail('epsilon (ε)', 'a finite number ≥ 0', epsilon);
+  checkNumber(where, 'epsilon (ε)', epsilon, { min: 0 });
   const tau = options.tau ?? epsilon;
-  if (!(tau > 0) || !Number.isFinite(tau)) fail('tau (τ)', 'a finite number > 0 (with ε = 0 give τ explicitly)', tau);
+  if (!(tau > 0 && Number.isFinite(tau))) fail(where, 'tau (τ)', 'a number > 0 (with ε = 0 give τ explicitly)', tau);
   const sigma = options.sigma ?? tau / 2;
-  if (!(sigma > 0) || !Number.isFinite(sigma)) fail('sigma (σ)', 'a finite number > 0', sigma);
-  if (!(probability >= 0 && probability <= 1)) fail('probability', 'in [0, 1]', probability);
+  checkNumber(where, 'sigma (σ)', sigma, { above: 0 });
+  checkNumber(where, 'probability', probability, { min: 0, max: 1 });
   const xi = smoothing ? resolveXi(options, classes) : 0;
   const lambda = smoothing ? Math.log(classes / (1 + xi * classes)) / tau : 0;
   return { epsilon, tau, sigma, lo: Math.max(0, epsilon - tau), hi: epsilon + tau, xi, lambda, smoothing, probability, classes };
@@ -63,12 +63,12 @@ export function resolveEspSettings(options: EspOptions, classes: number): EspSet
 function resolveXi(options: EspOptions, classes: number): number {
   const ceiling = 1 - 1 / classes;
   if (options.xi !== undefined) {
-    if (options.gamma !== undefined) throw new RangeError('ESP settings xi (ξ) and gamma (γ) are alternatives: give one, not both');
-    if (!(options.xi > 0 && options.xi < ceiling)) fail('xi (ξ)', `in (0, 1 − 1/C) = (0, ${ceiling}) for C = ${classes}`, options.xi);
+    if (options.gamma !== undefined) throw new ValidationError(`${where}: xi (ξ) and gamma (γ) are alternatives: give one, not both`);
+    if (!(options.xi > 0 && options.xi < ceiling)) fail(where, 'xi (ξ)', `a number in (0, 1 − 1/C) = (0, ${ceiling}) for C = ${classes}`, options.xi);
     return options.xi;
   }
   const gamma = options.gamma ?? DEFAULT_GAMMA;
-  if (!(gamma > 1) || !Number.isFinite(gamma)) fail('gamma (γ)', 'a finite number > 1', gamma);
+  checkNumber(where, 'gamma (γ)', gamma, { above: 1 });
   return xiFromGamma(gamma, classes);
 }
 

@@ -2,10 +2,10 @@
 // Applied to a row with mass s on the true label and (1 − s)/(C − 1) on the others, the result
 // has the same form with s' = (1 − α)·s + α/C, so it composes with ESP's smoothing and needs
 // no kernel of its own.
+import { checkNumber } from '../validate.ts';
 
 export function checkSmoothing(alpha: number): number {
-  if (!(alpha >= 0 && alpha < 1)) throw new RangeError(`label smoothing must be in [0, 1), got ${alpha}`);
-  return alpha;
+  return checkNumber('augmentation', 'labelSmoothing', alpha, { min: 0, below: 1 });
 }
 
 /** The true label's mass after smoothing a row whose true label had mass s. */

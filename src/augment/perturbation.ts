@@ -2,6 +2,7 @@
 // the mass s its true label keeps. ESP, L2 noise and plain training differ only here; the
 // fused kernel (kernels/esp.ts) turns any (k, s) plan into images and soft labels.
 import type { Rng, SizeDrawOptions } from '../rng/wasm.ts';
+import { checkNumber } from '../validate.ts';
 import { resolveEspSettings, trueLabelMass, type EspOptions, type EspSettings } from './espSettings.ts';
 
 export interface PerturbationPlan {
@@ -47,8 +48,8 @@ export class L2NoisePerturbation implements Perturbation {
   readonly epsilon: number;
   readonly probability: number;
   constructor({ epsilon, probability = 1 }: L2NoiseOptions) {
-    if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError(`L2 noise setting epsilon (ε) must be a finite number > 0, got ${epsilon}`);
-    if (!(probability >= 0 && probability <= 1)) throw new RangeError(`L2 noise setting probability must be in [0, 1], got ${probability}`);
+    checkNumber('L2 noise settings', 'epsilon (ε)', epsilon, { above: 0 });
+    checkNumber('L2 noise settings', 'probability', probability, { min: 0, max: 1 });
     this.epsilon = epsilon;
     this.probability = probability;
   }

@@ -7,7 +7,8 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { encodePlans, packBytes, perturbBatch, PLAN_WORDS, type ImageShape, type SamplePlan } from '../kernels/esp.ts';
 import { flipCropDraws, type FlipCrop } from './flipCrop.ts';
 import { loadRng, type Rng } from '../rng/wasm.ts';
-import { augmixView, planAugMix, type AugMixOptions } from './augmix.ts';
+import { augmixSettings, augmixView, planAugMix, type AugMixOptions } from './augmix.ts';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, fail, ValidationError } from '../validate.ts';
 import type { EspOptions } from './espSettings.ts';
 import { checkSmoothing, smoothedMass } from './labelSmoothing.ts';
 import { EspPerturbation, L2NoisePerturbation, NoPerturbation, type L2NoiseOptions, type Perturbation } from './perturbation.ts';
@@ -89,6 +90,41 @@ function perturbationFor(name: PerturbationName, options: AugmentationOptions, c
   return new EspPerturbation({ ...options.esp, smoothing: name === 'esp' && options.esp.smoothing !== false }, classes);
 }
 
+const AUGMENTATION_FIELDS = ['method', 'esp', 'l2', 'labelSmoothing', 'augmix', 'flip', 'crop', 'normalization', 'range'];
+
+/**
+ * Checks every augmentation setting before any GPU work: the method, its perturbation's
+ * settings for `classes`, label smoothing, AugMix, flips, crops, normalisation (when the
+ * channels are known) and range.
+ */
+export function checkAugmentation(where: string, options: AugmentationOptions, image: { classes: number; channels?: number }): AugmentationMethod {
+  checkObject(where, 'augmentation', options);
+  checkKnownKeys(`${where}: augmentation`, options, AUGMENTATION_FIELDS);
+  let method: AugmentationMethod;
+  try {
+    method = parseMethod(options.method ?? 'none');
+  } catch (error) {
+    throw new ValidationError(`${where}: ${(error as Error).message}`);
+  }
+  if (options.esp) checkKnownKeys(`${where}: augmentation.esp`, checkObject(where, 'augmentation.esp', options.esp), ['epsilon', 'tau', 'sigma', 'xi', 'gamma', 'smoothing', 'probability']);
+  if (options.l2) checkKnownKeys(`${where}: augmentation.l2`, checkObject(where, 'augmentation.l2', options.l2), ['epsilon', 'probability']);
+  perturbationFor(method.perturbation, options, image.classes);
+  checkSmoothing(options.labelSmoothing ?? 0);
+  if (options.augmix !== undefined) {
+    const { jsd = true, jsdWeight = 12, perturbViews = 'clean', ...mixing } = checkObject(where, 'augmentation.augmix', options.augmix) as NonNullable<AugmentationOptions['augmix']>;
+    augmixSettings(mixing, `${where}: augmentation.augmix`);
+    checkBoolean(where, 'augmentation.augmix.jsd', jsd);
+    checkNumber(where, 'augmentation.augmix.jsdWeight', jsdWeight, { min: 0 });
+    checkOneOf(where, 'augmentation.augmix.perturbViews', perturbViews, ['clean', 'all']);
+  }
+  if (options.flip !== undefined) checkBoolean(where, 'augmentation.flip', options.flip);
+  if (options.crop !== undefined) checkInteger(where, 'augmentation.crop.padding', checkObject(where, 'augmentation.crop', options.crop).padding, { min: 0 });
+  if (image.channels !== undefined) channelStats(options, image.channels);
+  const [lo, hi] = options.range ?? [0, 1];
+  if (!(Array.isArray(options.range ?? []) && Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail(where, 'augmentation.range', '[lo, hi] with finite lo < hi', options.range);
+  return method;
+}
+
 function channelStats(options: AugmentationOptions, channels: number): number[] {
   const { mean, std } = options.normalization ?? { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
   if (mean.length !== channels || std.length !== channels) {
@@ -114,7 +150,7 @@ export class AugmentationPipeline {
     private readonly geometry: BatchGeometry,
     private readonly options: AugmentationOptions,
   ) {
-    this.method = parseMethod(options.method ?? 'none');
+    this.method = checkAugmentation('augmentation', options, { classes: geometry.classes, channels: geometry.image[0] });
     this.perturbation = perturbationFor(this.method.perturbation, options, geometry.classes);
     this.labelSmoothing = checkSmoothing(options.labelSmoothing ?? 0);
     const jsd = this.method.augmix && options.augmix?.jsd !== false;
@@ -203,7 +239,8 @@ export class AugmentationPipeline {
 
   private async augmixed(step: number, view: number): Promise<Tensor> {
     const { batch, seed, image } = this.geometry;
-    const plan = planAugMix({ seed, step, view, firstSample: 0, batch, imageSize: [...image], options: this.options.augmix });
+    const { jsd: _jsd, jsdWeight: _weight, perturbViews: _views, ...mixing } = this.options.augmix ?? {};
+    const plan = planAugMix({ seed, step, view, firstSample: 0, batch, imageSize: [...image], options: mixing });
     return augmixView(this.gpu, this.buffers.images, [batch, ...image], plan, this.buffers.augmixView);
   }
 

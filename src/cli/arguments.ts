@@ -1,30 +1,25 @@
 // Argument parsers shared by the commands: each rejects a bad value with one line that names
-// the option and what it expected (commander prints it and exits non-zero).
+// the option and what it expected (commander prints it and exits non-zero). Numbers are
+// parsed strictly — decimal notation only, no blanks, no hex, no empty string — and their
+// ranges are validate.ts's, so a flag and the library field it sets accept the same values.
 import { InvalidArgumentError } from 'commander';
+import { describeRange, inRange, type NumberRange } from '../validate.ts';
 
-export function integerAtLeast(name: string, min: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
-}
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-export function nonNegativeNumber(name: string) {
-  return (value: string) => {
-    const x = Number(value);
-    if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${value}"`);
+/** A parser for a number flag: finite, in `range`, and an integer when `integer`. */
+export function numberArgument(name: string, range: NumberRange = {}, integer = false) {
+  return (value: string): number => {
+    const x = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    const ok = Number.isFinite(x) && inRange(x, range) && (!integer || Number.isSafeInteger(x));
+    if (!ok) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'}${describeRange(range)}, got "${value}"`);
     return x;
   };
 }
 
-export function positiveNumber(name: string) {
-  return (value: string) => {
-    const x = Number(value);
-    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
-    return x;
-  };
-}
+export const integerAtLeast = (name: string, min: number) => numberArgument(name, { min }, true);
+export const nonNegativeNumber = (name: string) => numberArgument(name, { min: 0 });
+export const positiveNumber = (name: string) => numberArgument(name, { above: 0 });
 
 export const nameList = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
@@ -32,7 +27,7 @@ export const nameList = (value: string) => value.split(',').map((s) => s.trim())
 export function positiveNumberList(name: string) {
   return (value: string): number[] => {
     const parts = value.split(',').map((s) => s.trim());
-    const bad = parts.find((s) => !(s !== '' && Number.isFinite(Number(s)) && Number(s) > 0));
+    const bad = parts.find((s) => !(DECIMAL.test(s) && Number.isFinite(Number(s)) && Number(s) > 0));
     if (bad !== undefined) {
       throw new InvalidArgumentError(`${name} must be a comma-separated list of positive numbers, got "${value}" ("${bad}" is not one)`);
     }

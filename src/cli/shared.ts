@@ -129,10 +129,8 @@ export async function evaluateSuite(
   const sets = args.suiteDir ? loadCorruptionSuite(args.suite, args.suiteDir) : corruptedSets(test, generator!, { seed: 0, limit: args.suiteLimit });
   const predictor = classifierPredictor(classifier, { batchSize: 250, normalization });
   try {
-    const report = await corruptionErrors(predictor, sets, {
-      clean: test,
-      onSet: (corruption, r) => log(`  ${corruption.padEnd(18)}${r.severity === null ? '' : ` severity ${r.severity}`}  error ${r.error.toFixed(2)}%`),
-    });
+    log(`evaluating the clean images and the ${args.suite} suite${args.suiteDir ? ` in ${args.suiteDir}` : ''}…`);
+    const report = await corruptionErrors(predictor, sets, { clean: test });
     log(corruptionReportMarkdown(report));
     return report;
   } finally {

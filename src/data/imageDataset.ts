@@ -3,6 +3,7 @@
 // consistent set is.
 import type { IdxArray } from './idx.ts';
 import type { NpyArray } from './npy.ts';
+import { checkInteger } from '../validate.ts';
 
 export interface ImageDataset {
   /** [count, channels, height, width] */
@@ -99,7 +100,8 @@ export function sliceDataset(data: ImageDataset, start: number, end: number): Im
 }
 
 function checkClasses(classes: number, source: string): void {
-  if (!Number.isInteger(classes) || classes < 1 || classes > MAX_CLASSES) throw new Error(`${source}: classes must be an integer in 1..${MAX_CLASSES}, got ${classes}`);
+  // A dataset may hold one class (a corruption set of one label); a classifier needs two.
+  checkInteger(source, 'classes', classes, { min: 1, max: MAX_CLASSES });
 }
 
 function nhwcToNchw(hwc: Uint8Array, count: number, height: number, width: number, channels: number): Uint8Array {

@@ -9,6 +9,7 @@ import { packParams, type Gpu } from '../gpu/gpu.ts';
 import { formatShape, type Tensor } from '../gpu/tensor.ts';
 import { Stream, seedKey } from '../rng/philox.ts';
 import { checkDistinct, checkTensor } from './checks.ts';
+import { checkU32 } from '../validate.ts';
 
 const files = [
   { file: 'philox.wgsl', code: philoxWgsl },
@@ -97,9 +98,6 @@ export function packBytes(bytes: Uint8Array): Uint32Array {
 
 const op = 'perturbBatch';
 
-function checkU32(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${op}: ${name} must be a u32, got ${value}`);
-}
 
 function checkArgs(args: PerturbBatchArgs, sampleSize: number): void {
   const { batch, classes, image, format } = args;
@@ -110,8 +108,8 @@ function checkArgs(args: PerturbBatchArgs, sampleSize: number): void {
   }
   const [lo, hi] = args.range ?? [0, 1];
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) throw new RangeError(`${op}: range must be finite [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
-  checkU32('step', args.step);
-  checkU32('firstSample', args.firstSample ?? 0);
+  checkU32(op, 'step', args.step);
+  checkU32(op, 'firstSample', args.firstSample ?? 0);
   if (format === 'u8') checkTensor(op, 'images (u8 packed)', args.images, [Math.ceil((batch * sampleSize) / 4)], 'u32');
   else if (format === 'f32') checkTensor(op, 'images', args.images, [batch, ...image]);
   else throw new RangeError(`${op}: format must be 'u8' or 'f32', got ${String(format)}`);
@@ -127,7 +125,7 @@ export async function perturbBatch(gpu: Gpu, args: PerturbBatchArgs): Promise<Pe
   checkArgs(args, sampleSize);
   const { batch, classes } = args;
   const intoRow = args.intoRow ?? 0;
-  checkU32('intoRow', intoRow);
+  checkU32(op, 'intoRow', intoRow);
   const x = args.out?.x ?? gpu.empty([intoRow + batch, channels, height, width]);
   const rows = x.shape[0]!;
   if (rows < intoRow + batch) throw new RangeError(`${op}: out.x has ${rows} rows, intoRow ${intoRow} + batch ${batch} needs ${intoRow + batch}`);

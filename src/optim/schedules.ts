@@ -2,17 +2,10 @@
 // 0-based step count to the learning rate of that step (ALGORITHMS.md §4).
 export type Schedule = (step: number) => number;
 
-function checkLearningRate(where: string, name: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0)) throw new Error(`${where}: ${name} must be a finite number ≥ 0, got ${value}`);
-}
+import { checkInteger, checkNumber, ValidationError } from '../validate.ts';
 
-function checkCount(where: string, name: string, value: number, min: number): void {
-  if (!(Number.isSafeInteger(value) && value >= min)) throw new Error(`${where}: ${name} must be an integer ≥ ${min}, got ${value}`);
-}
-
-function checkStep(where: string, step: number): void {
-  if (!(Number.isSafeInteger(step) && step >= 0)) throw new Error(`${where}: step must be an integer ≥ 0, got ${step}`);
-}
+const checkLearningRate = (where: string, name: string, value: number) => checkNumber(where, name, value, { min: 0 });
+const checkStep = (where: string, step: number) => checkInteger(where, 'step', step, { min: 0 });
 
 export interface CosineScheduleOptions {
   lrMax: number;
@@ -30,8 +23,8 @@ export function cosineSchedule({ lrMax, lrMin, totalSteps }: CosineScheduleOptio
   const where = 'cosineSchedule';
   checkLearningRate(where, 'lrMax', lrMax);
   checkLearningRate(where, 'lrMin', lrMin);
-  if (lrMin > lrMax) throw new Error(`${where}: lrMin (${lrMin}) must not exceed lrMax (${lrMax})`);
-  checkCount(where, 'totalSteps', totalSteps, 1);
+  if (lrMin > lrMax) throw new ValidationError(`${where}: lrMin (${lrMin}) must not exceed lrMax (${lrMax})`);
+  checkInteger(where, 'totalSteps', totalSteps, { min: 1 });
   return (step) => {
     checkStep(where, step);
     const progress = Math.min(step, totalSteps) / totalSteps;
@@ -51,11 +44,11 @@ export interface MultiStepScheduleOptions {
 export function multiStepSchedule({ lr, milestones, gamma }: MultiStepScheduleOptions): Schedule {
   const where = 'multiStepSchedule';
   checkLearningRate(where, 'lr', lr);
-  if (!(Number.isFinite(gamma) && gamma > 0)) throw new Error(`${where}: gamma must be a finite number > 0, got ${gamma}`);
+  checkNumber(where, 'gamma', gamma, { above: 0 });
   milestones.forEach((m, i) => {
-    checkCount(where, `milestones[${i}]`, m, 1);
+    checkInteger(where, `milestones[${i}]`, m, { min: 1 });
     if (i > 0 && m <= milestones[i - 1]!) {
-      throw new Error(`${where}: milestones must be strictly increasing, got ${milestones[i - 1]} then ${m} at index ${i}`);
+      throw new ValidationError(`${where}: milestones must be strictly increasing, got ${milestones[i - 1]} then ${m} at index ${i}`);
     }
   });
   // A copy: later changes to the caller's array must not move the milestones.
@@ -76,8 +69,8 @@ export function multiStepSchedule({ lr, milestones, gamma }: MultiStepScheduleOp
  */
 export function withLinearWarmup(schedule: Schedule, warmupSteps: number): Schedule {
   const where = 'withLinearWarmup';
-  if (typeof schedule !== 'function') throw new Error(`${where}: schedule must be a function (step) => lr, got ${typeof schedule}`);
-  checkCount(where, 'warmupSteps', warmupSteps, 0);
+  if (typeof schedule !== 'function') throw new ValidationError(`${where}: schedule must be a function (step) => lr, got ${typeof schedule}`);
+  checkInteger(where, 'warmupSteps', warmupSteps, { min: 0 });
   if (warmupSteps === 0) return schedule;
   return (step) => {
     checkStep(where, step);

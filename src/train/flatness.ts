@@ -27,6 +27,7 @@ import { Tensor } from '../gpu/tensor.ts';
 import { softmaxCrossEntropy } from '../kernels/softmax_xent.ts';
 import { normals, Stream } from '../rng/philox.ts';
 import type { Classifier } from './classifier.ts';
+import { checkInteger } from '../validate.ts';
 
 
 /** Inputs uploaded once, normalised, with their one-hot rows. */
@@ -71,10 +72,10 @@ export class FixedSampleLoss {
     const { samples, seed } = options;
     const batchSize = options.batchSize ?? 250;
     const count = data.shape[0];
-    checkInteger('samples', samples, 1);
+    checkInteger('FixedSampleLoss', 'samples', samples, { min: 1 });
     if (samples > count) throw new RangeError(`samples ${samples} is more than the ${count} training images`);
-    checkInteger('batchSize', batchSize, 1);
-    checkInteger('seed', seed, 0);
+    checkInteger('FixedSampleLoss', 'batchSize', batchSize, { min: 1 });
+    checkInteger('FixedSampleLoss', 'seed', seed, { min: 0 });
     const chosen = shuffledIndices(count, seed, 0).subarray(0, samples);
     const batches = await uploadBatches(classifier, data, chosen, batchSize, options.normalization);
     const theta = await classifier.gpu.read(classifier.store.values);
@@ -159,7 +160,7 @@ async function uploadBatches(
 
 /** Direction `index` of `seed`: a standard Gaussian over `dimension` scalars, scaled to unit length. */
 export function randomDirection(seed: number, index: number, dimension: number): Float64Array {
-  checkInteger('dimension', dimension, 1);
+  checkInteger('randomDirection', 'dimension', dimension, { min: 1 });
   const v = normals(seed, index, Stream.flatness, dimension);
   let squares = 0;
   for (const x of v) squares += x * x;
@@ -216,7 +217,7 @@ export async function measureFlatness(classifier: Classifier, data: ImageDataset
   if (radii.length === 0) throw new RangeError('radii must list at least one radius');
   const bad = radii.find((r) => !(Number.isFinite(r) && r >= 0));
   if (bad !== undefined) throw new RangeError(`radii must be finite numbers ≥ 0, got ${bad}`);
-  checkInteger('directions', directions, 2);
+  checkInteger('measureFlatness', 'directions', directions, { min: 2 });
   const surface = await FixedSampleLoss.create(classifier, data, options);
   try {
     const baseLoss = await surface.lossAt();
@@ -239,6 +240,3 @@ export async function measureFlatness(classifier: Classifier, data: ImageDataset
   }
 }
 
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-}

@@ -2,8 +2,9 @@
 // any training settings pass before a run starts: a typo fails at once, naming the field,
 // instead of after an hour of training.
 import { parseMethod, type AugmentationOptions } from '../augment/pipeline.ts';
-import { MODELS } from '../nn/models/index.ts';
+import { MODEL_KINDS } from '../nn/models/index.ts';
 import { cosineSchedule, multiStepSchedule, withLinearWarmup, type Schedule } from '../optim/schedules.ts';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, fail, ValidationError } from '../validate.ts';
 
 export interface SgdRecipe {
   /** Peak learning rate (after warmup, before decay). */
@@ -92,10 +93,9 @@ export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /** The recipe `name` with `overrides` applied, checked. */
-export function preset(name: string, overrides: RecipeOverrides = {}): TrainingRecipe {
-  if (!(PRESET_NAMES as string[]).includes(name)) throw new RangeError(`preset "${name}" is not one of: ${PRESET_NAMES.join(', ')}`);
-  const where = `preset "${name}"`;
-  checkKnownKeys(overrides, ['modelName', 'epochs', 'batchSize', 'evalBatchSize', 'sgd', 'schedule', 'augmentation'], `${where} overrides`);
+export function preset(name: string, overrides: RecipeOverrides = {}, where = `preset "${name}"`): TrainingRecipe {
+  checkOneOf(where, 'preset', name, PRESET_NAMES);
+  checkKnownKeys(`${where} overrides`, overrides, RECIPE_FIELDS);
   const { lrScalesFromBatch, ...base } = structuredClone(PRESETS[name as PresetName]);
   const batchSize = overrides.batchSize ?? base.batchSize;
   const lr = lrScalesFromBatch ? (base.sgd.lr * batchSize) / lrScalesFromBatch : base.sgd.lr;
@@ -115,70 +115,111 @@ export function preset(name: string, overrides: RecipeOverrides = {}): TrainingR
   );
 }
 
-/** Throws a RangeError naming the first bad field; returns the recipe. */
+/**
+ * A recipe as every front-end states it — the CLI's flags, a RunSpec file, the worker's train
+ * request — in one flat vocabulary: a preset's values with the given fields on top, or, with no
+ * preset, plain SGD (momentum 0.9, no weight decay, constant rate) from epochs, batchSize and lr.
+ */
+export interface RecipeSpec {
+  preset?: PresetName;
+  /** The architecture recorded in checkpoints (default: the preset's). */
+  model?: string;
+  epochs?: number;
+  batchSize?: number;
+  /** Default: the preset's, else batchSize. */
+  evalBatchSize?: number;
+  /** Peak learning rate (after warm-up, before decay). */
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  /** Merged into the preset's schedule when the kind stays, replacing it when the kind changes. */
+  schedule?: RecipeOverrides['schedule'];
+  /** Merged into the preset's augmentation field by field. */
+  augmentation?: AugmentationOptions;
+}
+
+export const RECIPE_SPEC_FIELDS = ['preset', 'model', 'epochs', 'batchSize', 'evalBatchSize', 'lr', 'momentum', 'nesterov', 'weightDecay', 'schedule', 'augmentation'] as const;
+
+/** The checked TrainingRecipe a RecipeSpec states; `fields` lists what else the caller's object may hold. */
+export function resolveRecipe(spec: RecipeSpec, where: string, fields: readonly string[] = RECIPE_SPEC_FIELDS): TrainingRecipe {
+  checkObject(where, 'spec', spec);
+  checkKnownKeys(where, spec, fields);
+  const sgd = definedFields({ lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay });
+  if (spec.preset !== undefined) {
+    const overrides = definedFields({ modelName: spec.model, epochs: spec.epochs, batchSize: spec.batchSize, evalBatchSize: spec.evalBatchSize, schedule: spec.schedule, augmentation: spec.augmentation });
+    return preset(spec.preset, { ...overrides, sgd }, where);
+  }
+  const batchSize = checkInteger(where, 'batchSize', spec.batchSize, { min: 1 });
+  return checkRecipe(
+    {
+      modelName: checkOneOf(where, 'model', spec.model, MODEL_KINDS),
+      epochs: checkInteger(where, 'epochs', spec.epochs, { min: 1 }),
+      batchSize,
+      evalBatchSize: spec.evalBatchSize ?? batchSize,
+      sgd: { momentum: 0.9, nesterov: false, weightDecay: 0, ...sgd, lr: checkNumber(where, 'lr', spec.lr, { above: 0 }) },
+      schedule: (spec.schedule ?? { kind: 'constant' }) as ScheduleSettings,
+      augmentation: spec.augmentation ?? {},
+    },
+    where,
+  );
+}
+
+/** The object without its undefined fields, so that spreading it overrides only what was given. */
+function definedFields<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const RECIPE_FIELDS = ['modelName', 'epochs', 'batchSize', 'evalBatchSize', 'sgd', 'schedule', 'augmentation'] as const;
+
+/** Throws a ValidationError naming the first bad field; returns the recipe. */
 export function checkRecipe(recipe: TrainingRecipe, where = 'recipe'): TrainingRecipe {
-  checkKnownKeys(recipe, ['modelName', 'epochs', 'batchSize', 'evalBatchSize', 'sgd', 'schedule', 'augmentation'], where);
-  if (!Object.hasOwn(MODELS, recipe.modelName)) throw new RangeError(`${where}: modelName must be one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(recipe.modelName)}`);
-  checkCount(recipe.epochs, 'epochs', 1, where);
-  checkCount(recipe.batchSize, 'batchSize', 1, where);
-  checkCount(recipe.evalBatchSize, 'evalBatchSize', 1, where);
-  checkSgd(recipe.sgd, where);
-  checkSchedule(recipe.schedule, recipe.sgd.lr, recipe.epochs, where);
-  checkAugmentation(recipe.augmentation, where);
+  checkKnownKeys(where, recipe, RECIPE_FIELDS);
+  checkOneOf(where, 'modelName', recipe.modelName, MODEL_KINDS);
+  checkInteger(where, 'epochs', recipe.epochs, { min: 1 });
+  checkInteger(where, 'batchSize', recipe.batchSize, { min: 1 });
+  checkInteger(where, 'evalBatchSize', recipe.evalBatchSize, { min: 1 });
+  checkSgd(where, recipe.sgd);
+  checkSchedule(where, recipe.schedule, recipe.sgd.lr, recipe.epochs);
+  checkObject(where, 'augmentation', recipe.augmentation);
+  try {
+    parseMethod(recipe.augmentation.method ?? 'none');
+  } catch (error) {
+    throw new ValidationError(`${where}: augmentation.method: ${(error as Error).message}`);
+  }
   return recipe;
 }
 
-export function checkCount(value: unknown, field: string, min: number, where: string): void {
-  if (!(Number.isSafeInteger(value) && (value as number) >= min)) throw new RangeError(`${where}: ${field} must be an integer ≥ ${min}, got ${String(value)}`);
+export function checkSgd(where: string, sgd: SgdRecipe): void {
+  checkObject(where, 'sgd', sgd);
+  checkKnownKeys(`${where}: sgd`, sgd, ['lr', 'momentum', 'nesterov', 'weightDecay']);
+  checkNumber(where, 'sgd.lr', sgd.lr, { above: 0 });
+  checkNumber(where, 'sgd.momentum', sgd.momentum, { min: 0, below: 1 });
+  checkBoolean(where, 'sgd.nesterov', sgd.nesterov);
+  if (sgd.nesterov && sgd.momentum === 0) throw new ValidationError(`${where}: sgd.nesterov needs sgd.momentum > 0`);
+  checkNumber(where, 'sgd.weightDecay', sgd.weightDecay, { min: 0 });
 }
 
-function checkNumber(value: unknown, field: string, where: string, ok: (x: number) => boolean, expected: string): void {
-  if (!(typeof value === 'number' && Number.isFinite(value) && ok(value))) throw new RangeError(`${where}: ${field} must be ${expected}, got ${String(value)}`);
-}
-
-export function checkSgd(sgd: SgdRecipe, where: string): void {
-  if (typeof sgd !== 'object' || sgd === null) throw new RangeError(`${where}: sgd must be { lr, momentum, nesterov, weightDecay }, got ${String(sgd)}`);
-  checkKnownKeys(sgd, ['lr', 'momentum', 'nesterov', 'weightDecay'], `${where}: sgd`);
-  checkNumber(sgd.lr, 'sgd.lr', where, (x) => x > 0, 'a number > 0');
-  checkNumber(sgd.momentum, 'sgd.momentum', where, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
-  if (typeof sgd.nesterov !== 'boolean') throw new RangeError(`${where}: sgd.nesterov must be true or false, got ${String(sgd.nesterov)}`);
-  if (sgd.nesterov && sgd.momentum === 0) throw new RangeError(`${where}: sgd.nesterov needs sgd.momentum > 0`);
-  checkNumber(sgd.weightDecay, 'sgd.weightDecay', where, (x) => x >= 0, 'a number ≥ 0');
-}
-
-export function checkSchedule(schedule: ScheduleSettings, lr: number, epochs: number, where: string): void {
-  const kind = (schedule as { kind?: unknown } | undefined)?.kind;
-  if (!(SCHEDULE_KINDS as readonly unknown[]).includes(kind)) throw new RangeError(`${where}: schedule.kind must be one of ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+export function checkSchedule(where: string, schedule: ScheduleSettings, lr: number, epochs: number): void {
+  checkObject(where, 'schedule', schedule);
+  checkOneOf(where, 'schedule.kind', schedule.kind, SCHEDULE_KINDS);
   const fields = { constant: [], cosine: ['lrMin'], multistep: ['milestones', 'gamma'] }[schedule.kind];
-  checkKnownKeys(schedule, ['kind', 'warmupEpochs', ...fields], `${where}: schedule (${schedule.kind})`);
-  if (schedule.warmupEpochs !== undefined) {
-    checkNumber(schedule.warmupEpochs, 'schedule.warmupEpochs', where, (x) => x >= 0 && x <= epochs, `a number in [0, epochs = ${epochs}]`);
-  }
-  if (schedule.kind === 'cosine') checkNumber(schedule.lrMin, 'schedule.lrMin', where, (x) => x >= 0 && x <= lr, `a number in [0, sgd.lr = ${lr}]`);
+  checkKnownKeys(`${where}: schedule (${schedule.kind})`, schedule, ['kind', 'warmupEpochs', ...fields]);
+  // The bounds come from other fields: the message names them.
+  const within = (field: string, value: unknown, max: number, maxName: string) => {
+    if (!(typeof value === 'number' && value >= 0 && value <= max)) fail(where, field, `a number in [0, ${maxName} = ${max}]`, value);
+  };
+  if (schedule.warmupEpochs !== undefined) within('schedule.warmupEpochs', schedule.warmupEpochs, epochs, 'epochs');
+  if (schedule.kind === 'cosine') within('schedule.lrMin', schedule.lrMin, lr, 'sgd.lr');
   if (schedule.kind === 'multistep') {
-    checkNumber(schedule.gamma, 'schedule.gamma', where, (x) => x > 0, 'a number > 0');
+    checkNumber(where, 'schedule.gamma', schedule.gamma, { above: 0 });
     const { milestones } = schedule;
-    if (!Array.isArray(milestones)) throw new RangeError(`${where}: schedule.milestones must be a list of epochs, got ${String(milestones)}`);
+    if (!Array.isArray(milestones)) fail(where, 'schedule.milestones', 'a list of epochs', milestones);
     milestones.forEach((m, i) => {
-      checkCount(m, `schedule.milestones[${i}]`, 1, where);
-      if (i > 0 && m <= milestones[i - 1]!) throw new RangeError(`${where}: schedule.milestones must increase, got ${milestones[i - 1]} then ${m}`);
+      checkInteger(where, `schedule.milestones[${i}]`, m, { min: 1 });
+      if (i > 0 && m <= milestones[i - 1]!) throw new ValidationError(`${where}: schedule.milestones must increase, got ${milestones[i - 1]} then ${m}`);
     });
   }
-}
-
-function checkAugmentation(augmentation: AugmentationOptions, where: string): void {
-  if (typeof augmentation !== 'object' || augmentation === null) throw new RangeError(`${where}: augmentation must be an object, got ${String(augmentation)}`);
-  try {
-    parseMethod(augmentation.method ?? 'none');
-  } catch (error) {
-    throw new RangeError(`${where}: augmentation.method: ${(error as Error).message}`);
-  }
-}
-
-/** Catches misspelt fields (`epoch` for `epochs`), which would otherwise be silently ignored. */
-function checkKnownKeys(object: object, known: readonly string[], where: string): void {
-  const unknown = Object.keys(object).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new RangeError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
 }
 
 /** The learning rate of every step for `schedule` over a run of `epochs` × `stepsPerEpoch`. */

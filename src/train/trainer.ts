@@ -17,7 +17,8 @@ import type { Sequential } from '../nn/sequential.ts';
 import { Classifier, type StepResult } from './classifier.ts';
 import { classifierPredictor, cleanError } from './evaluate.ts';
 import { modelLayout, readWeights, writeWeights } from './weights.ts';
-import { checkCount, checkSchedule, checkSgd, scheduleFor, type ScheduleSettings, type SgdRecipe } from './presets.ts';
+import { checkSchedule, checkSgd, scheduleFor, type ScheduleSettings, type SgdRecipe } from './presets.ts';
+import { checkInteger, ValidationError } from '../validate.ts';
 
 /** Builds the model, its initial weights drawn from `seed`. */
 export type ModelFactory = (seed: number) => Sequential;
@@ -65,6 +66,11 @@ export interface TrainerOptions {
   files?: FileStore;
   /** Stops at the next step boundary, writes a checkpoint, resolves with status "aborted". */
   signal?: AbortSignal;
+  /**
+   * Awaited after every step, once its events are out: the place where a caller may use the
+   * GPU (predict a probe set) or wait for a slow consumer without disturbing a step.
+   */
+  afterStep?: (step: number) => Promise<void> | void;
 }
 
 export interface StepEvent {
@@ -160,38 +166,38 @@ export class Trainer {
   ) {
     const where = 'Trainer';
     const { dataset, testSet, epochs, batchSize, model } = options;
-    checkCount(epochs, 'epochs', 1, where);
-    checkCount(batchSize, 'batchSize', 1, where);
-    if (batchSize > dataset.shape[0]) throw new RangeError(`${where}: batchSize ${batchSize} is larger than the dataset (${dataset.shape[0]} images)`);
+    checkInteger(where, 'epochs', epochs, { min: 1 });
+    checkInteger(where, 'batchSize', batchSize, { min: 1 });
+    if (batchSize > dataset.shape[0]) throw new ValidationError(`${where}: batchSize ${batchSize} is larger than the dataset (${dataset.shape[0]} images)`);
     if (testSet) checkSameKind(dataset, testSet, where);
-    checkCount(options.evalEvery ?? 1, 'evalEvery', 1, where);
-    checkCount(options.evalBatchSize ?? batchSize, 'evalBatchSize', 1, where);
-    checkCount(options.reportEvery ?? 10, 'reportEvery', 1, where);
+    checkInteger(where, 'evalEvery', options.evalEvery ?? 1, { min: 1 });
+    checkInteger(where, 'evalBatchSize', options.evalBatchSize ?? batchSize, { min: 1 });
+    checkInteger(where, 'reportEvery', options.reportEvery ?? 10, { min: 1 });
     if (options.checkpoint) {
-      if (typeof options.checkpoint.path !== 'string' || options.checkpoint.path === '') throw new RangeError(`${where}: checkpoint.path must be a file path`);
-      if (options.checkpoint.everySteps !== undefined) checkCount(options.checkpoint.everySteps, 'checkpoint.everySteps', 1, where);
+      if (typeof options.checkpoint.path !== 'string' || options.checkpoint.path === '') throw new ValidationError(`${where}: checkpoint.path must be a file path`);
+      if (options.checkpoint.everySteps !== undefined) checkInteger(where, 'checkpoint.everySteps', options.checkpoint.everySteps, { min: 1 });
     }
     if ((options.checkpoint || options.metricsPath || options.resume) && !options.files) {
-      throw new RangeError(`${where}: checkpoint, metricsPath and resume need options.files (in Node: nodeFileStore from io/atomicFile.ts)`);
+      throw new ValidationError(`${where}: checkpoint, metricsPath and resume need options.files (in Node: nodeFileStore from io/atomicFile.ts)`);
     }
     this.modelName = options.modelName ?? 'model';
     this.stepsPerEpoch = Math.floor(dataset.shape[0] / batchSize); // the last partial batch is dropped
     this.totalSteps = epochs * this.stepsPerEpoch;
     let seed: number;
     if (model instanceof Classifier) {
-      if (options.sgd || options.schedule) throw new RangeError(`${where}: sgd and schedule come from the Classifier given as model: leave them out`);
-      if (options.seed !== undefined && options.seed !== model.seed) throw new RangeError(`${where}: seed ${options.seed} differs from the Classifier's seed ${model.seed}`);
+      if (options.sgd || options.schedule) throw new ValidationError(`${where}: sgd and schedule come from the Classifier given as model: leave them out`);
+      if (options.seed !== undefined && options.seed !== model.seed) throw new ValidationError(`${where}: seed ${options.seed} differs from the Classifier's seed ${model.seed}`);
       seed = model.seed;
       this.classifier = model;
       this.ownsClassifier = false;
     } else {
-      if (typeof model !== 'function') throw new RangeError(`${where}: model must be a factory (seed) => Sequential or a Classifier`);
-      if (!options.sgd) throw new RangeError(`${where}: sgd { lr, momentum, nesterov, weightDecay } is required with a model factory`);
-      if (!options.schedule) throw new RangeError(`${where}: schedule { kind, … } is required with a model factory`);
-      checkSgd(options.sgd, where);
-      checkSchedule(options.schedule, options.sgd.lr, epochs, where);
+      if (typeof model !== 'function') throw new ValidationError(`${where}: model must be a factory (seed) => Sequential or a Classifier`);
+      if (!options.sgd) throw new ValidationError(`${where}: sgd { lr, momentum, nesterov, weightDecay } is required with a model factory`);
+      if (!options.schedule) throw new ValidationError(`${where}: schedule { kind, … } is required with a model factory`);
+      checkSgd(where, options.sgd);
+      checkSchedule(where, options.schedule, options.sgd.lr, epochs);
       seed = options.seed ?? 0;
-      checkCount(seed, 'seed', 0, where);
+      checkInteger(where, 'seed', seed, { min: 0, max: 0xffffffff });
       const { lr, ...sgd } = options.sgd;
       this.classifier = new Classifier(gpu, model(seed), seed, { ...sgd, schedule: scheduleFor(options.schedule, lr, epochs, this.stepsPerEpoch) });
       this.ownsClassifier = true;
@@ -291,6 +297,7 @@ export class Trainer {
           await this.endEpoch(step / stepsPerEpoch - 1, step, pace.epochStart);
           pace.epochStart = performance.now();
         }
+        await this.options.afterStep?.(step - 1);
       }
       if (this.options.checkpoint && this.lastCheckpointStep !== step) await this.saveCheckpoint(step);
     } finally {
@@ -391,7 +398,7 @@ function checkSameKind(dataset: ImageDataset, testSet: ImageDataset, where: stri
   const [, c, h, w] = dataset.shape;
   const [, tc, th, tw] = testSet.shape;
   if (c !== tc || h !== th || w !== tw || dataset.classes !== testSet.classes) {
-    throw new RangeError(`${where}: testSet has images [${tc}, ${th}, ${tw}] and ${testSet.classes} classes, the dataset [${c}, ${h}, ${w}] and ${dataset.classes}`);
+    throw new ValidationError(`${where}: testSet has images [${tc}, ${th}, ${tw}] and ${testSet.classes} classes, the dataset [${c}, ${h}, ${w}] and ${dataset.classes}`);
   }
 }
 

@@ -3,6 +3,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import type { ModelLayout, TrainingCheckpoint } from '../io/checkpoint.ts';
 import type { ParameterStore } from '../nn/parameters.ts';
+import { fail } from '../validate.ts';
 
 export type NamedWeights = Pick<TrainingCheckpoint, 'parameters' | 'momentum' | 'state'>;
 
@@ -34,4 +35,32 @@ export function writeWeights(gpu: Gpu, store: ParameterStore, weights: NamedWeig
   gpu.write(store.values, flat(weights.parameters));
   gpu.write(store.momentum, flat(weights.momentum));
   for (const s of store.state) gpu.write(s.value, weights.state.get(s.name)!);
+}
+
+/** Every weight in one array: the parameters, then the state tensors, each flattened in store order. */
+export async function readFlatWeights(gpu: Gpu, store: ParameterStore): Promise<Float32Array> {
+  const { parameters, state } = await readWeights(gpu, store);
+  const tensors = [...store.parameters.map((p) => parameters.get(p.name)!), ...store.state.map((s) => state.get(s.name)!)];
+  const out = new Float32Array(tensors.reduce((n, t) => n + t.length, 0));
+  let at = 0;
+  for (const t of tensors) {
+    out.set(t, at);
+    at += t.length;
+  }
+  return out;
+}
+
+/** Loads readFlatWeights' layout, checked for length and finiteness; momentum starts again from zero. */
+export function writeFlatWeights(gpu: Gpu, store: ParameterStore, weights: Float32Array, where = 'setWeights'): void {
+  if (!(weights instanceof Float32Array)) fail(where, 'weights', 'a Float32Array', weights);
+  const count = store.parameters.reduce((n, p) => n + p.size, 0) + store.state.reduce((n, s) => n + s.value.size, 0);
+  if (weights.length !== count) fail(where, 'weights.length', `${count}, the model's weight count`, weights.length);
+  const bad = weights.findIndex((w) => !Number.isFinite(w));
+  if (bad >= 0) fail(where, `weights[${bad}]`, 'a finite number', weights[bad]);
+  let at = 0;
+  const take = (n: number) => weights.slice(at, (at += n));
+  const parameters = new Map(store.parameters.map((p) => [p.name, take(p.size)]));
+  const state = new Map(store.state.map((s) => [s.name, take(s.value.size)]));
+  const momentum = new Map(store.parameters.map((p) => [p.name, new Float32Array(p.size)]));
+  writeWeights(gpu, store, { parameters, momentum, state });
 }

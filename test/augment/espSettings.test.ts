@@ -64,15 +64,15 @@ describe('ESP settings (ALGORITHMS.md §1.3–1.5, §1.9)', () => {
 
   it('rejects invalid settings, naming the setting and the allowed range', () => {
     const bad = (options: Parameters<typeof resolveEspSettings>[0], classes = 10) => () => resolveEspSettings(options, classes);
-    expect(bad({ epsilon: 1, xi: 0.9 })).toThrow(/ESP setting xi \(ξ\) must be in \(0, 1 − 1\/C\) = \(0, 0.9\) for C = 10, got 0.9/);
-    expect(bad({ epsilon: 1, xi: 0 })).toThrow(/xi \(ξ\) must be in \(0, 1 − 1\/C\)/);
-    expect(bad({ epsilon: 1, tau: 0 })).toThrow(/ESP setting tau \(τ\) must be a finite number > 0/);
-    expect(bad({ epsilon: 0 })).toThrow(/tau \(τ\) must be a finite number > 0 \(with ε = 0 give τ explicitly\), got 0/);
-    expect(bad({ epsilon: -1 })).toThrow(/ESP setting epsilon \(ε\) must be a finite number ≥ 0, got -1/);
-    expect(bad({ epsilon: 1 }, 1)).toThrow(/ESP setting classes \(C\) must be an integer ≥ 2, got 1/);
-    expect(bad({ epsilon: 1, gamma: 1 })).toThrow(/ESP setting gamma \(γ\) must be a finite number > 1, got 1/);
+    expect(bad({ epsilon: 1, xi: 0.9 })).toThrow(/ESP settings: xi \(ξ\) must be a number in \(0, 1 − 1\/C\) = \(0, 0.9\) for C = 10, got 0.9/);
+    expect(bad({ epsilon: 1, xi: 0 })).toThrow(/xi \(ξ\) must be a number in \(0, 1 − 1\/C\)/);
+    expect(bad({ epsilon: 1, tau: 0 })).toThrow(/ESP settings: tau \(τ\) must be a number > 0/);
+    expect(bad({ epsilon: 0 })).toThrow(/tau \(τ\) must be a number > 0 \(with ε = 0 give τ explicitly\), got 0/);
+    expect(bad({ epsilon: -1 })).toThrow(/ESP settings: epsilon \(ε\) must be a number ≥ 0, got -1/);
+    expect(bad({ epsilon: 1 }, 1)).toThrow(/ESP settings: classes \(C\) must be an integer ≥ 2, got 1/);
+    expect(bad({ epsilon: 1, gamma: 1 })).toThrow(/ESP settings: gamma \(γ\) must be a number > 1, got 1/);
     expect(bad({ epsilon: 1, gamma: 10, xi: 0.4 })).toThrow(/xi \(ξ\) and gamma \(γ\) are alternatives/);
-    expect(bad({ epsilon: 1, sigma: -0.5 })).toThrow(/ESP setting sigma \(σ\) must be a finite number > 0, got -0.5/);
-    expect(bad({ epsilon: 1, probability: 1.2 })).toThrow(/ESP setting probability must be in \[0, 1\], got 1.2/);
+    expect(bad({ epsilon: 1, sigma: -0.5 })).toThrow(/ESP settings: sigma \(σ\) must be a number > 0, got -0.5/);
+    expect(bad({ epsilon: 1, probability: 1.2 })).toThrow(/ESP settings: probability must be a number in \[0, 1\], got 1.2/);
   });
 });

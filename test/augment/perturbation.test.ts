@@ -55,8 +55,8 @@ describe('L2 noise and plain plans', () => {
   });
 
   it('rejects a bad radius or probability, naming it', () => {
-    expect(() => new L2NoisePerturbation({ epsilon: 0 })).toThrow(/L2 noise setting epsilon \(ε\) must be a finite number > 0, got 0/);
-    expect(() => new L2NoisePerturbation({ epsilon: 1, probability: -0.1 })).toThrow(/L2 noise setting probability must be in \[0, 1\], got -0.1/);
+    expect(() => new L2NoisePerturbation({ epsilon: 0 })).toThrow(/L2 noise settings: epsilon \(ε\) must be a number > 0, got 0/);
+    expect(() => new L2NoisePerturbation({ epsilon: 1, probability: -0.1 })).toThrow(/L2 noise settings: probability must be a number in \[0, 1\], got -0.1/);
   });
 });
 

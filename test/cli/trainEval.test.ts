@@ -78,10 +78,39 @@ describe('espgpu train and eval', () => {
   it('rejects bad arguments with one line each', () => {
     expect(espgpu('train', '--preset', 'imagenet').stderr).toMatch(/option '--preset <name>' argument 'imagenet' is invalid/);
     expect(espgpu('train', ...common, '--method', 'l2').stderr).toMatch(/--method l2 needs --epsilon/);
-    expect(espgpu('train', ...common, '--method', 'esp', '--epsilon', '1', '--xi', '0.95').stderr).toMatch(/ESP setting xi \(ξ\) must be in \(0, 1 − 1\/C\)/);
+    expect(espgpu('train', ...common, '--method', 'esp', '--epsilon', '1', '--xi', '0.95').stderr).toMatch(/ESP settings: xi \(ξ\) must be a number in \(0, 1 − 1\/C\)/);
     expect(espgpu('train', '--dataset', 'cifar10', '--data-dir', join(root, 'nowhere')).stderr).toMatch(/espgpu: .*nowhere/);
     expect(espgpu('eval', '--checkpoint', 'missing.safetensors').stderr).toMatch(/missing\.safetensors/);
     expect(espgpu('train', ...common, '--epochs', '1', '--warmup-epochs', '2').stderr).toMatch(/schedule\.warmupEpochs must be a number in \[0, epochs = 1\], got 2/);
     expect(espgpu('train', ...common, '--warmup-epochs', '-1').stderr).toMatch(/--warmup-epochs must be a number ≥ 0, got "-1"/);
+  });
+
+  it('--spec runs a RunSpec file; flags override its fields; a bad file fails before any data is read', () => {
+    const spec = {
+      preset: 'mnist', epochs: 1, batchSize: 16, lr: 0.05, seed: 3,
+      augmentation: { method: 'esp', esp: { epsilon: 1, gamma: 20 } },
+      data: { dataset: 'png-folder', dir: data },
+    };
+    writeFileSync(join(root, 'spec.json'), JSON.stringify(spec));
+    const run = espgpu('train', '--spec', 'spec.json', '--seed', '4', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ method: 'esp', seed: 4, trainImages: 48, done: { status: 'completed', step: 3 } });
+    expect(result.recipe).toMatchObject({ epochs: 1, batchSize: 16, sgd: { lr: 0.05 }, augmentation: { method: 'esp', esp: { epsilon: 1, gamma: 20 } } });
+    writeFileSync(join(root, 'typo.json'), JSON.stringify({ ...spec, epoch: 2 }));
+    expect(espgpu('train', '--spec', 'typo.json').stderr).toMatch(/^espgpu: --spec typo.json: unknown field "epoch"/m);
+    writeFileSync(join(root, 'gamma.json'), JSON.stringify({ ...spec, augmentation: { method: 'esp', esp: { epsilon: 1, gamma: 0.5 } }, data: { dataset: 'png-folder', dir: join(root, 'nowhere') } }));
+    // The settings are refused before the (missing) data is looked for.
+    expect(espgpu('train', '--spec', 'gamma.json').stderr).toMatch(/ESP settings: gamma \(γ\) must be a number > 1, got 0.5/);
+    writeFileSync(join(root, 'broken.json'), '{"epochs": ');
+    expect(espgpu('train', '--spec', 'broken.json').stderr).toMatch(/--spec broken.json: not JSON/);
+    expect(espgpu('train', '--spec', 'absent.json').stderr).toMatch(/--spec absent.json: cannot read it \(ENOENT\)/);
+  });
+
+  it('asks for ε only where the method has a perturbation', () => {
+    expect(espgpu('train', ...common, '--method', 'bogus').stderr).toMatch(/augmentation method "bogus" is not one of/);
+    expect(espgpu('train', ...common, '--method', 'augmix', '--epsilon', '1').stderr).toMatch(/--epsilon sets the size of a perturbation; --method augmix has none/);
+    expect(espgpu('train', ...common, '--method', 'l2', '--epsilon', '1', '--gamma', '5').stderr).toMatch(/--gamma is an ESP setting; --method l2 does not use it/);
+    expect(espgpu('train', ...common, '--epsilon', '').stderr).toMatch(/--epsilon must be a number ≥ 0, got ""/);
   });
 });

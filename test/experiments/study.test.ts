@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
 import { flatnessChart, flatnessTable, meanStd, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
+import { resolveRunSpec } from '../../src/train/runSpec.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
 
@@ -18,7 +19,8 @@ describe('study plan', () => {
     expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
     for (const run of runs) {
       expect(run.evaluatedOn).toBe('validation');
-      expect(run.args.join(' ')).toContain(`--validation ${DEFAULT_SETTINGS.validation} --train-limit ${DEFAULT_SETTINGS.sweepTrainLimit}`);
+      expect(run.spec.data).toMatchObject({ dataset: 'fashion-mnist', validation: DEFAULT_SETTINGS.validation, trainLimit: DEFAULT_SETTINGS.sweepTrainLimit });
+      expect(() => resolveRunSpec(run.spec)).not.toThrow();
     }
     expect(runs.filter((r) => r.method === 'esp' && r.gamma === 20).map((r) => r.epsilon)).toEqual(DEFAULT_SETTINGS.epsilons);
   });
@@ -28,14 +30,16 @@ describe('study plan', () => {
     const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
     expect(runs).toHaveLength(6 * DEFAULT_SETTINGS.seeds.length);
     const esp = runs.find((r) => r.id === 'augmix+esp-seed1')!;
-    expect(esp.args.join(' ')).toContain('--method augmix+esp --seed 1 --epochs 2 --epsilon 1.5 --gamma 10');
-    expect(runs.find((r) => r.id === 'l2-seed0')!.args.join(' ')).toContain('--epsilon 2');
-    expect(runs.find((r) => r.id === 'none-seed2')!.args).not.toContain('--epsilon');
-    expect(runs.every((r) => r.evaluatedOn === 'test' && !r.args.includes('--validation'))).toBe(true);
+    expect(esp.spec).toMatchObject({ preset: 'mnist', seed: 1, epochs: 2, augmentation: { method: 'augmix+esp', esp: { epsilon: 1.5, gamma: 10 } } });
+    expect(runs.find((r) => r.id === 'l2-seed0')!.spec.augmentation).toEqual({ method: 'l2', l2: { epsilon: 2 } });
+    expect(runs.find((r) => r.id === 'none-seed2')!.spec.augmentation).toEqual({ method: 'none' });
+    expect(runs.every((r) => r.evaluatedOn === 'test' && r.spec.data?.validation === undefined)).toBe(true);
+    for (const run of runs) expect(() => resolveRunSpec(run.spec), run.id).not.toThrow();
     const ablation = planStudy('ablation', DEFAULT_SETTINGS, choice);
     expect(ablation.map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
     // The same sizes as Table 1's ESP runs; only the smoothing differs.
-    expect(ablation[0]!.args.join(' ')).toBe(runs.find((r) => r.id === 'esp-seed0')!.args.join(' ').replace('--method esp ', '--method esp-hard '));
+    const espSeed0 = runs.find((r) => r.id === 'esp-seed0')!.spec;
+    expect(ablation[0]!.spec).toEqual({ ...espSeed0, augmentation: { ...espSeed0.augmentation, method: 'esp-hard' } });
   });
 
   it('the first seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {

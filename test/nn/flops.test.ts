@@ -11,7 +11,7 @@ import { nonGemmFlopsEstimate, trainingStepFlops } from '../../src/nn/flops.ts';
 import { initContexts } from '../../src/nn/init.ts';
 import type { Layer, StepContext } from '../../src/nn/layer.ts';
 import { Linear } from '../../src/nn/linear.ts';
-import { createModel, modelSpec } from '../../src/nn/models/index.ts';
+import { createModel, modelDefinition } from '../../src/nn/models/index.ts';
 import { Parameter } from '../../src/nn/parameters.ts';
 import { MaxPool2d } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
@@ -156,7 +156,7 @@ describe('nonGemmFlopsEstimate', () => {
   for (const name of ['mnist-cnn', 'wrn-40-2', 'resnet18']) {
     it(`puts ${name}'s element-wise ops under 1% of the step`, () => {
       const model = createModel(name, { seed: 0 });
-      const input = [128, ...modelSpec(name).inputShape];
+      const input = [128, ...modelDefinition(name).inputShape];
       const other = nonGemmFlopsEstimate(model, input);
       const share = other / (other + trainingStepFlops(model, input).total);
       expect(share).toBeGreaterThan(0.001);

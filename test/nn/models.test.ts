@@ -122,7 +122,7 @@ describe('parameter counts', () => {
     for (const [name, spec] of Object.entries(MODELS)) {
       expect(createModel(name, { seed: 1 }).outputShape([2, ...spec.inputShape]), name).toEqual([2, spec.classes]);
     }
-    expect(() => createModel('vgg', { seed: 1 })).toThrow(/Unknown model "vgg": expected one of mnist-cnn, wrn-40-2, resnet18/);
+    expect(() => createModel('vgg', { seed: 1 })).toThrow(/model: name must be one of mnist-cnn, wrn-40-2, resnet18, got "vgg"/);
   });
 });
 

@@ -43,7 +43,7 @@ describe('training presets (ALGORITHMS.md §4)', () => {
   });
 
   it('refuse bad values and unknown fields, naming the field', () => {
-    expect(() => preset('imagenet')).toThrow(/preset "imagenet" is not one of: mnist, cifar, tiny-imagenet/);
+    expect(() => preset('imagenet')).toThrow(/preset "imagenet": preset must be one of mnist, cifar, tiny-imagenet, got "imagenet"/);
     expect(() => preset('cifar', { epochs: 0 })).toThrow(/^preset "cifar": epochs must be an integer ≥ 1, got 0/);
     expect(() => preset('cifar', { batchSize: 1.5 })).toThrow(/batchSize must be an integer ≥ 1, got 1.5/);
     expect(() => preset('cifar', { sgd: { momentum: 1 } })).toThrow(/sgd.momentum must be a number in \[0, 1\), got 1/);
@@ -60,7 +60,7 @@ describe('training presets (ALGORITHMS.md §4)', () => {
     expect(() => preset('mnist', { epoch: 3 } as object)).toThrow(/preset "mnist" overrides: unknown field "epoch" \(known: modelName, epochs/);
     expect(() => preset('mnist', { sgd: { nesterow: true } as object })).toThrow(/sgd: unknown field "nesterow"/);
     expect(() => preset('mnist', { augmentation: { method: 'espp' } })).toThrow(/augmentation.method: augmentation method "espp" is not one of/);
-    expect(() => checkRecipe({ ...preset('mnist'), modelName: 'resnet-50' })).toThrow(/^recipe: modelName must be one of mnist-cnn, wrn-40-2, resnet18, got "resnet-50"/);
+    expect(() => checkRecipe({ ...preset('mnist'), modelName: 'resnet-50' })).toThrow(/^recipe: modelName must be one of mlp, mnist-cnn, wrn-40-2, resnet18, got "resnet-50"/);
   });
 });
 

@@ -134,18 +134,18 @@ describe('trainer worker', () => {
   });
 
   it('rejects bad arguments with errors that name them', async () => {
-    await expect(worker.createModel({ kind: 'resnet' } as never)).rejects.toThrow(/spec.kind must be 'mlp' or 'mnist-cnn', got "resnet"/);
+    await expect(worker.createModel({ kind: 'resnet' } as never)).rejects.toThrow(/createModel: spec.kind must be one of mlp, mnist-cnn, wrn-40-2, resnet18, got "resnet"/);
     await expect(worker.createModel({ kind: 'mlp', inputs: 2, hidden: [0], classes: 2 })).rejects.toThrow(/spec.hidden\[0\] must be an integer ≥ 1/);
-    await expect(worker.train(request({ labels: Uint8Array.from(train.labels, (l, i) => (i === 7 ? 2 : l)) }))).rejects.toThrow(/label 2 at index 7 is outside 0..1/);
-    await expect(worker.train(request({ shape: [255, 1, 1, 2] }))).rejects.toThrow(/shape \[255, 1, 1, 2\] needs 510 values, images has 512/);
-    await expect(worker.train(request({ images: Float32Array.from(train.points, (v, i) => (i === 3 ? 2 : v)) }))).rejects.toThrow(/value 2 at index 3 is outside augmentation.range \[-1.5, 1.5\]/);
-    await expect(worker.train(request({ classes: 3 }))).rejects.toThrow(/classes is 3, the model has 2/);
-    await expect(worker.train(request({ batchSize: 1000 }))).rejects.toThrow(/batchSize 1000 is larger than the 256 samples/);
-    await expect(worker.train(request({ lr: -1 }))).rejects.toThrow(/sgd.lr must be a number > 0/);
+    await expect(worker.train(request({ labels: Uint8Array.from(train.labels, (l, i) => (i === 7 ? 2 : l)) }))).rejects.toThrow(/train: labels\[7\] must be an integer in \[0, 1\], got 2/);
+    await expect(worker.train(request({ shape: [255, 1, 1, 2] }))).rejects.toThrow(/train: images.length must be 510, the values of shape \[255, 1, 1, 2\], got 512/);
+    await expect(worker.train(request({ images: Float32Array.from(train.points, (v, i) => (i === 3 ? 2 : v)) }))).rejects.toThrow(/train: images\[3\] must be inside the range \[-1.5, 1.5\], got 2/);
+    await expect(worker.train(request({ classes: 3 }))).rejects.toThrow(/train: classes must be the model's 2, got 3/);
+    await expect(worker.train(request({ batchSize: 1000 }))).rejects.toThrow(/batchSize 1000 is larger than the dataset \(256 images\)/);
+    await expect(worker.train(request({ lr: -1 }))).rejects.toThrow(/train: lr must be a number > 0, got -1/);
     await expect(worker.train(request({ augmentation: { method: 'esp', range } }))).rejects.toThrow(/give esp.epsilon/);
-    await expect(worker.predict(new Float32Array(9), [3, 1, 1, 3])).rejects.toThrow(/the mlp takes 2 values a sample, got \[1, 1, 3\] = 3/);
-    await expect(worker.predict([1, 2] as never, [1, 1, 1, 2])).rejects.toThrow(/images must be a Uint8Array \(bytes\) or Float32Array \(values\), got Array/);
-    await expect(worker.setWeights(new Float32Array(3))).rejects.toThrow(/this mlp has 82 weights, got 3/);
+    await expect(worker.predict(new Float32Array(9), [3, 1, 1, 3])).rejects.toThrow(/predict: the sample size C·H·W must be the mlp's 2 values, got 3/);
+    await expect(worker.predict([1, 2] as never, [1, 1, 1, 2])).rejects.toThrow(/images must be a Uint8Array \(bytes\) or Float32Array \(values\), got \[1,2\]/);
+    await expect(worker.setWeights(new Float32Array(3))).rejects.toThrow(/setWeights: weights.length must be 82, the model's weight count, got 3/);
     // Nothing above disturbed the model.
     expect(accuracy(await worker.predict(test.points, test.shape), test.labels)).toBeGreaterThan(0.9);
   });
@@ -160,7 +160,7 @@ describe('trainer worker', () => {
     expect(summary).toMatchObject({ status: 'completed', steps: 2, quantised: false });
     expect((await worker.getWeights()).length).toBe(312_202);
     expect((await worker.predict(images.subarray(0, 2 * 784), [2, 1, 28, 28], { output: 'probabilities' })).length).toBe(20);
-    await expect(worker.predict(new Uint8Array(784), [1, 1, 14, 56])).rejects.toThrow(/the mnist-cnn takes samples \[1, 28, 28\], got \[1, 14, 56\]/);
+    await expect(worker.predict(new Uint8Array(784), [1, 1, 14, 56])).rejects.toThrow(/predict: the sample shape must be the mnist-cnn's \[1, 28, 28\], got \[1,14,56\]/);
   });
 
   it('predicts canvas images (ImageData) as grey bytes', async () => {

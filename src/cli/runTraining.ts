@@ -1,0 +1,114 @@
+// Runs a resolved RunSpec from the command line — `train` and `demo` alike: reads the data,
+// checks it against the spec, then on the device trains with the Trainer (checkpoints,
+// metrics, a progress bar on a terminal, a clean stop on Ctrl-C) and evaluates the clean and
+// corruption error. Returns the run's status; the JSON result goes to stdout with `json`.
+import { SingleBar } from 'cli-progress';
+import type { ImageDataset } from '../data/imageDataset.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
+import { curvesSvg, type CurvePoints } from '../io/curves.ts';
+import { createModel } from '../nn/models/index.ts';
+import { deadNetworkWatch } from '../train/deadNetwork.ts';
+import { checkRunData, type ResolvedRun } from '../train/runSpec.ts';
+import { Trainer } from '../train/trainer.ts';
+import { evaluateSuite, loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
+
+export interface RunDisplay {
+  /** The command's name in the first line, e.g. "espgpu train". */
+  title: string;
+  /** No progress output; the result as JSON on stdout. */
+  json?: boolean;
+  adapter?: string;
+  tune: boolean;
+}
+
+export async function runTraining(run: ResolvedRun, display: RunDisplay): Promise<'completed' | 'aborted'> {
+  const { train, test, evaluatedOn } = loadTrainingData(run.data.dataset, run.data.dir, run.data);
+  checkRunData(run, train);
+  return withGpu(display.adapter, async (gpu) => {
+    await tuneGemmForCommand(gpu, display.tune, display.json ? () => {} : console.log);
+    return trainOnDevice(gpu, run, display, train, test, evaluatedOn);
+  });
+}
+
+async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, train: ImageDataset, test: ImageDataset, evaluatedOn: 'test' | 'validation') {
+  const { recipe, outputs } = run;
+  const log = display.json ? () => {} : (line: string) => console.log(line);
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  process.once('SIGINT', onInterrupt);
+  const trainer = new Trainer(gpu, {
+    ...recipe,
+    model: (seed) => createModel(recipe.modelName, { seed, classes: train.classes }),
+    dataset: train,
+    testSet: test,
+    seed: run.seed,
+    checkpoint: outputs.checkpoint ? { path: outputs.checkpoint, everySteps: outputs.checkpointEvery } : undefined,
+    resume: outputs.resume,
+    metricsPath: outputs.metrics,
+    files: nodeFileStore,
+    signal: abort.signal,
+  });
+  log(`${display.title}: ${recipe.modelName} (${trainer.classifier.store.count.toLocaleString('en-US')} parameters) on ${run.data.dataset} ` +
+    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn}), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${describeMethod(run)}; ${gpu.esp.adapter.description}`);
+  const bar = !display.json && process.stdout.isTTY ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  loss {loss}  {speed} img/s  ETA {eta_formatted}' }) : undefined;
+  bar?.start(trainer.totalSteps, 0, { epoch: 1, loss: '-', speed: '-' });
+  trainer.on('step', (e) => {
+    if (bar) bar.update(e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
+    else log(`epoch ${e.epoch + 1} step ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toPrecision(3)}  ${e.imagesPerSecond.toFixed(0)} img/s  ETA ${Math.round(e.etaSeconds)} s`);
+  });
+  // The bar owns the terminal line: a message goes between two bars, the second from `value`.
+  const printAboveBar = (print: () => void, value: number, payload: Record<string, unknown>) => {
+    if (!bar) return print();
+    bar.stop();
+    print();
+    bar.start(trainer.totalSteps, value, payload);
+  };
+  trainer.on('epoch', (e) => {
+    const line = `epoch ${e.epoch + 1}/${e.epochs} in ${e.seconds.toFixed(1)} s${e.cleanError === undefined ? '' : `: clean error ${e.cleanError.toFixed(2)}%`}`;
+    printAboveBar(() => log(line), e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
+  });
+  trainer.on('checkpoint', (e) => {
+    if (!bar) log(`checkpoint ${e.path} at step ${e.step}`);
+  });
+  const died = deadNetworkWatch(train.classes);
+  trainer.on('step', (e) => {
+    if (!died(e.loss)) return;
+    const warning = `${display.title}: warning: the loss has stayed at ln ${train.classes} = ${Math.log(train.classes).toFixed(3)} up to step ${e.step + 1}: ` +
+      'the network has most likely died and will not learn. A lower --lr or --warmup-epochs usually avoids it.';
+    printAboveBar(() => console.error(warning), e.step + 1, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), speed: e.imagesPerSecond.toFixed(0) });
+  });
+  const curves: CurvePoints = { loss: [], error: [] };
+  trainer.on('step', (e) => (curves.loss as [number, number][]).push([e.step + 1, e.loss]));
+  trainer.on('epoch', (e) => {
+    if (e.cleanError !== undefined) (curves.error as [number, number][]).push([e.step, e.cleanError]);
+  });
+  try {
+    const done = await trainer.run();
+    bar?.stop();
+    log(`${done.status} at step ${done.step}/${done.totalSteps} in ${done.seconds.toFixed(1)} s`);
+    if (outputs.curve) {
+      await writeFileAtomic(outputs.curve, new TextEncoder().encode(curvesSvg(curves, `${recipe.modelName} on ${run.data.dataset}, ${run.method}`)));
+      log(`curves: ${outputs.curve}`);
+    }
+    const suite = { suite: outputs.suite, suiteDir: outputs.suiteDir, suiteLimit: outputs.suiteLimit };
+    const corruption = done.status === 'completed' ? await evaluateSuite(trainer.classifier, test, suite, recipe.augmentation.normalization, log) : undefined;
+    if (display.json) {
+      const result = { model: recipe.modelName, dataset: run.data.dataset, evaluatedOn, trainImages: train.shape[0], method: run.method, seed: run.seed, recipe, done, corruption };
+      console.log(JSON.stringify(result, null, 2));
+    }
+    return done.status;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onInterrupt);
+    trainer.dispose();
+  }
+}
+
+function describeMethod({ method, recipe: { augmentation: a } }: ResolvedRun): string {
+  const parts = [method];
+  if (a.esp) parts.push(`ε = ${a.esp.epsilon}, τ = ${a.esp.tau ?? a.esp.epsilon}, ${a.esp.xi === undefined ? `γ = ${a.esp.gamma ?? 10}` : `ξ = ${a.esp.xi}`}`);
+  if (a.l2) parts.push(`ε = ${a.l2.epsilon}`);
+  if (a.labelSmoothing) parts.push(`label smoothing ${a.labelSmoothing}`);
+  return parts.join(', ');
+}
