@@ -3,7 +3,7 @@
 // (`?inference-batch=512`), and both parse the text here, so a bad value gets the same error.
 import { CONV_ALGORITHMS, type ConvAlgorithm } from '../src/kernels/conv2d.ts';
 import { GEMM_VARIANTS, type GemmConfig } from '../src/kernels/gemmConfig.ts';
-import { parseGemmConfig } from '../src/kernels/gemmTuning.ts';
+import { parseGemmConfig } from '../src/tuning/tuningStore.ts';
 import { MODELS } from '../src/nn/models/index.ts';
 
 export interface SuiteOptions {

@@ -1,7 +1,7 @@
 // What one benchmark run saves: where it ran (adapter, Node or browser, espgpu version,
 // whether GPU timestamps were used), the options, and its figures twice: as flat metrics,
 // which the report lines up across runs, and as each suite's full details.
-import type { AdapterDescription, EspDevice } from '../src/device/device.ts';
+import type { AdapterDescription, AcquiredDevice } from '../src/device/device.ts';
 
 export const RUN_FORMAT = 'espgpu-bench/1';
 
@@ -35,7 +35,7 @@ export interface BenchRun {
   details: Record<string, unknown>;
 }
 
-export function describeEnvironment(esp: EspDevice, runtime: string, espgpu: string): Environment {
+export function describeEnvironment(esp: AcquiredDevice, runtime: string, espgpu: string): Environment {
   return { adapter: esp.adapter, runtime, espgpu, clock: esp.features.has('timestamp-query') ? 'gpu-timestamps' : 'wall' };
 }
 

@@ -1,16 +1,16 @@
 // Runs suites on one device and gathers a run record (record.ts). Shared by the Node runner
 // and the browser page; each supplies the device, the runtime's name and where log lines go.
 import { version } from '../package.json';
-import type { EspDevice } from '../src/device/device.ts';
+import type { AcquiredDevice } from '../src/device/device.ts';
 import { Gpu } from '../src/gpu/gpu.ts';
 import { setConvAlgorithm } from '../src/kernels/conv2d.ts';
 import { gemmConfig, setGemmConfig } from '../src/kernels/gemmConfig.ts';
-import { describeGemmConfig } from '../src/kernels/gemmTuning.ts';
+import { describeGemmConfig } from '../src/tuning/gemmCandidates.ts';
 import { recordedOptions, type SuiteOptions } from './options.ts';
 import { describeEnvironment, RUN_FORMAT, type BenchRun } from './record.ts';
 import type { Suite } from './suites/suite.ts';
 
-export async function runSuites(esp: EspDevice, suites: readonly Suite[], options: SuiteOptions, runtime: string, log: (line: string) => void): Promise<BenchRun> {
+export async function runSuites(esp: AcquiredDevice, suites: readonly Suite[], options: SuiteOptions, runtime: string, log: (line: string) => void): Promise<BenchRun> {
   const environment = describeEnvironment(esp, runtime, version);
   const adapter = environment.adapter;
   log(`espgpu ${version}, ${runtime}, ${adapter.vendor} ${adapter.description}${adapter.isSoftware ? ' (software)' : ''}, timing: ${environment.clock}`);

@@ -1,5 +1,5 @@
 // espgpu's public API: one import for users, in Node and in browsers.
-export { acquireDevice, type AcquireOptions, type AdapterDescription, type EspDevice, type KernelLimits } from './device/device.ts';
+export { acquireDevice, type AcquireOptions, type AdapterDescription, type AcquiredDevice, type KernelLimits } from './device/device.ts';
 export { Gpu, packParams } from './gpu/gpu.ts';
 export { Tensor, type DType } from './gpu/tensor.ts';
 
@@ -26,8 +26,10 @@ export { perturbBatch, packBytes, type PerturbBatchArgs, type PerturbBatchResult
 export { sgdStep } from './kernels/sgd.ts';
 export { channelSum, sumSplits } from './kernels/reduce.ts';
 export { gemmConfig, setGemmConfig, defaultGemmConfig, type GemmConfig } from './kernels/gemmConfig.ts';
-export { tuneGemm, gemmCandidates, gemmTuningKey, memoryTuningStore, describeGemmConfig, DEFAULT_TUNING_BUDGET_MS, type TuningStore, type TuneGemmOptions, type GemmTuningResult, type CandidateTiming } from './kernels/gemmTuning.ts';
-export { indexedDbTuningStore, type IndexedDbTuningStoreOptions } from './io/tuningCacheIndexedDb.ts';
+export { tuneGemm, DEFAULT_TUNING_BUDGET_MS, type TuneGemmOptions, type GemmTuningResult, type CandidateTiming } from './tuning/tuneGemm.ts';
+export { gemmCandidates, describeGemmConfig } from './tuning/gemmCandidates.ts';
+export { gemmTuningKey, memoryTuningStore, type TuningStore } from './tuning/tuningStore.ts';
+export { indexedDbTuningStore, type IndexedDbTuningStoreOptions } from './tuning/indexedDbTuningStore.ts';
 
 export type { Layer, StepContext } from './nn/layer.ts';
 export { Parameter, ParameterStore, StateTensor } from './nn/parameters.ts';
@@ -80,7 +82,9 @@ export { AugmentationPipeline, checkAugmentation, parseMethod, PERTURBATIONS, ty
 export { resolveEspSettings, xiFromGamma, trueLabelMass, type EspOptions, type EspSettings } from './augment/espSettings.ts';
 export { EspPerturbation, L2NoisePerturbation, NoPerturbation, type Perturbation, type PerturbationPlan, type L2NoiseOptions } from './augment/perturbation.ts';
 export { smoothedMass } from './augment/labelSmoothing.ts';
-export { planAugMix, augmixView, AUGMIX_OPS, type AugMixOptions, type AugMixPlan } from './augment/augmix.ts';
+export { planAugMix, planFromChoices, type AugMixOptions } from './augment/augmixPlan.ts';
+export { augmixView, augmixViewPacked } from './kernels/augmix.ts';
+export { AUGMIX_OPS, packPlan, type AugMixPlan } from './kernels/augmixEncoding.ts';
 export { philox4x32, uniform01, uniformOpen01, seedKey, Stream } from './rng/philox.ts';
 export { loadRng, type Rng, type TruncatedNormalSizeOptions, type SizeDrawOptions } from './rng/wasm.ts';
 

@@ -20,7 +20,7 @@ import {
   type ConvPass,
 } from '../../src/kernels/conv2d.ts';
 import { defaultGemmConfig, gemmConfig, setGemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
-import { unfitReason } from '../../src/kernels/gemmTuning.ts';
+import { unfitReason } from '../../src/tuning/gemmCandidates.ts';
 import { relu, reluBackward } from '../../src/kernels/eltwise.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { tileFor, tilesOver, winogradTransformStages, type WinogradTile } from '../../src/kernels/winograd.ts';

@@ -50,6 +50,43 @@ async function timedWithCompilation(gpu: Gpu, repeats: number, run: () => Promis
   return { ...timing, compileMs: round(gpu.pipelines.compileMs - compileMs), pipelinesCompiled: gpu.pipelines.size - pipelines };
 }
 
+/**
+ * What the CPU spends recording a step (trainStep's own time: encoding and submitting, not the
+ * GPU's work), and what the step creates and submits: from the third step on, a step should
+ * create no bind group and submit one command buffer (the first two fill the caches, as the
+ * buffer pool hands a step's buffers back in the other order the next step). With two steps or
+ * fewer the last one is reported.
+ */
+function recordingCosts(gpu: Gpu) {
+  const steps: { ms: number; bindGroups: number; submits: number; dispatches: number }[] = [];
+  const counters = () => gpu.stats() as { bindGroupsCreated?: number; submits?: number; dispatches: number };
+  return {
+    async measure<T>(record: () => Promise<T>): Promise<T> {
+      const before = counters();
+      const started = performance.now();
+      const result = await record();
+      const ms = performance.now() - started;
+      const after = counters();
+      steps.push({ ms, bindGroups: (after.bindGroupsCreated ?? NaN) - (before.bindGroupsCreated ?? NaN), submits: (after.submits ?? NaN) - (before.submits ?? NaN), dispatches: after.dispatches - before.dispatches });
+      return result;
+    },
+    summary() {
+      // Toy runs (tests) may have two steps or fewer: then the last stands for the steady state.
+      const steady = steps.length > 2 ? steps.slice(2) : steps.slice(-1);
+      const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? NaN;
+      return {
+        /** Median ms of trainStep's own time from the third step on. */
+        encodeMs: round(median(steady.map((x) => x.ms))),
+        dispatchesPerStep: steady[0]?.dispatches ?? NaN,
+        bindGroupsFirstTwoSteps: steps.slice(0, 2).reduce((n, x) => n + x.bindGroups, 0),
+        bindGroupsAfter: steady.reduce((n, x) => n + x.bindGroups, 0),
+        submitsPerStep: steady[0]?.submits ?? NaN,
+        steadySteps: steady.length,
+      };
+    },
+  };
+}
+
 /** A fixed random batch, normalised and one-hot on the GPU by the pipeline without augmentation. */
 async function randomBatch(gpu: Gpu, image: readonly [number, number, number], classes: number, batch: number) {
   const pipeline = await AugmentationPipeline.create(gpu, { image, classes, batch, seed: 0 });
@@ -194,8 +231,9 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
   const classifier = new Classifier(gpu, model, 0, { momentum: 0.9, nesterov: false, weightDecay: 5e-4, schedule: () => 0.01 });
   const batch = await randomBatch(gpu, spec.inputShape, spec.classes, run.batch);
   let step = 0;
+  const recording = recordingCosts(gpu);
   const train = await timedWithCompilation(gpu, run.repeats, async () => {
-    const { loss, correct } = await classifier.trainStep(step++, batch.x, batch.targets);
+    const { loss, correct } = await recording.measure(() => classifier.trainStep(step++, batch.x, batch.targets));
     await gpu.sync();
     gpu.release(loss, correct);
   });
@@ -215,6 +253,7 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
     repeats: run.repeats,
     flops: { ...flops, gflopPerStep: round(flops.total / 1e9) },
     step: train,
+    recording: recording.summary(),
     imagesPerSecond: round((run.batch / train.medianMs) * 1000),
     gflops: round(stepGflops),
     matmul: gemm,
@@ -252,6 +291,9 @@ function logResult(r: Result, log: (line: string) => void): void {
       `${r.step.pipelinesCompiled} pipelines compiled in ${r.step.compileMs} ms), ${r.imagesPerSecond} img/s, ` +
       `${r.flops.gflopPerStep} GFLOP/step → ${r.gflops} GFLOP/s`,
   );
+  const c = r.recording;
+  log(`${pad}recording: ${c.encodeMs} ms of CPU a step for ${c.dispatchesPerStep} dispatches, ${c.submitsPerStep} submit(s) a step; ` +
+    `bind groups created: ${c.bindGroupsFirstTwoSteps} in the first two steps, ${c.bindGroupsAfter} in the ${c.steadySteps} after`);
   if (r.step.gpuMedianMs !== undefined) log(`${pad}GPU time of the step's passes: ${r.step.gpuMedianMs} ms → efficiency on the GPU clock ${percent(r.gpuEfficiency)}`);
   log(`${pad}default GEMM ${r.matmul.size}³: ${r.matmul.gflops} GFLOP/s (${r.matmul.before.gflops} before, ${r.matmul.after.gflops} after) → efficiency ${percent(r.efficiency)}`);
   if (r.inference) log(`${pad}inference batch ${r.inference.batch}: ${r.inference.medianMs} ms, ${r.inference.imagesPerSecond} img/s, ${r.inference.gflops} GFLOP/s`);
@@ -280,6 +322,7 @@ function metricsOf(r: Result): Metric[] {
     metric('training', r.imagesPerSecond, 'img/s', 'higher', 'wall'),
     metric('step', r.step.medianMs, 'ms', 'lower', 'wall'),
     metric('efficiency vs GEMM', round(100 * r.efficiency), '%', 'higher', 'wall'),
+    metric('CPU recording', r.recording.encodeMs, 'ms', 'lower', 'wall'),
   ];
   if (r.step.gpuMedianMs !== undefined) metrics.push(metric('step GPU time', r.step.gpuMedianMs, 'ms', 'lower', 'gpu'));
   if (r.gpuEfficiency !== undefined) metrics.push(metric('efficiency vs GEMM, GPU clock', round(100 * r.gpuEfficiency), '%', 'higher', 'gpu'));

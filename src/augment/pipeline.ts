@@ -7,8 +7,10 @@ import type { Tensor } from '../gpu/tensor.ts';
 import { encodePlans, packBytes, perturbBatch, PLAN_WORDS, type ImageShape, type SamplePlan } from '../kernels/esp.ts';
 import { flipCropDraws, type FlipCrop } from './flipCrop.ts';
 import { loadRng, type Rng } from '../rng/wasm.ts';
-import { augmixSettings, augmixView, planAugMix, type AugMixOptions } from './augmix.ts';
-import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, fail, ValidationError } from '../validate.ts';
+import { augmixViewPacked } from '../kernels/augmix.ts';
+import { packPlan, planWords } from '../kernels/augmixEncoding.ts';
+import { augmixSettings, planAugMix, type AugMixOptions } from './augmixPlan.ts';
+import { checkBoolean, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, describeValue, fail, ValidationError } from '../validate.ts';
 import type { EspOptions } from './espSettings.ts';
 import { checkSmoothing, smoothedMass } from './labelSmoothing.ts';
 import { EspPerturbation, L2NoisePerturbation, NoPerturbation, type L2NoiseOptions, type Perturbation } from './perturbation.ts';
@@ -100,16 +102,11 @@ const AUGMENTATION_FIELDS = ['method', 'esp', 'l2', 'labelSmoothing', 'augmix', 
 export function checkAugmentation(where: string, options: AugmentationOptions, image: { classes: number; channels?: number }): AugmentationMethod {
   checkObject(where, 'augmentation', options);
   checkKnownKeys(`${where}: augmentation`, options, AUGMENTATION_FIELDS);
-  let method: AugmentationMethod;
-  try {
-    method = parseMethod(options.method ?? 'none');
-  } catch (error) {
-    throw new ValidationError(`${where}: ${(error as Error).message}`);
-  }
+  const method = within(where, () => parseMethod(options.method ?? 'none'));
   if (options.esp) checkKnownKeys(`${where}: augmentation.esp`, checkObject(where, 'augmentation.esp', options.esp), ['epsilon', 'tau', 'sigma', 'xi', 'gamma', 'smoothing', 'probability']);
   if (options.l2) checkKnownKeys(`${where}: augmentation.l2`, checkObject(where, 'augmentation.l2', options.l2), ['epsilon', 'probability']);
-  perturbationFor(method.perturbation, options, image.classes);
-  checkSmoothing(options.labelSmoothing ?? 0);
+  within(where, () => perturbationFor(method.perturbation, options, image.classes));
+  within(where, () => checkSmoothing(options.labelSmoothing ?? 0));
   if (options.augmix !== undefined) {
     const { jsd = true, jsdWeight = 12, perturbViews = 'clean', ...mixing } = checkObject(where, 'augmentation.augmix', options.augmix) as NonNullable<AugmentationOptions['augmix']>;
     augmixSettings(mixing, `${where}: augmentation.augmix`);
@@ -119,16 +116,34 @@ export function checkAugmentation(where: string, options: AugmentationOptions, i
   }
   if (options.flip !== undefined) checkBoolean(where, 'augmentation.flip', options.flip);
   if (options.crop !== undefined) checkInteger(where, 'augmentation.crop.padding', checkObject(where, 'augmentation.crop', options.crop).padding, { min: 0 });
-  if (image.channels !== undefined) channelStats(options, image.channels);
-  const [lo, hi] = options.range ?? [0, 1];
-  if (!(Array.isArray(options.range ?? []) && Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail(where, 'augmentation.range', '[lo, hi] with finite lo < hi', options.range);
+  if (image.channels !== undefined) within(where, () => channelStats(options, image.channels!));
+  const range = options.range ?? [0, 1];
+  if (!(Array.isArray(range) && range.length === 2 && Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
+    fail(where, 'augmentation.range', '[lo, hi] with finite lo < hi', options.range);
+  }
   return method;
+}
+
+/**
+ * Runs a check whose errors name only its own part ("ESP settings: …", "augmentation: …") and
+ * puts `where` in front, so a bad setting in a spec file names the file. Only range errors are
+ * settings errors; anything else is a bug and passes through.
+ */
+function within<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ValidationError(error.message.startsWith(`${where}: `) ? error.message : `${where}: ${error.message}`);
+  }
 }
 
 function channelStats(options: AugmentationOptions, channels: number): number[] {
   const { mean, std } = options.normalization ?? { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
-  if (mean.length !== channels || std.length !== channels) {
-    throw new RangeError(`normalization must give mean and std for each of the ${channels} channels, got ${mean.length} and ${std.length}`);
+  // A spec file may hold anything here: a missing or non-list mean/std is a settings error, not a TypeError.
+  if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== channels || std.length !== channels) {
+    const size = (v: unknown) => (Array.isArray(v) ? String(v.length) : describeValue(v));
+    throw new RangeError(`normalization must give mean and std for each of the ${channels} channels, got ${size(mean)} and ${size(std)}`);
   }
   if (!std.every((s) => s > 0 && Number.isFinite(s)) || !mean.every(Number.isFinite)) {
     throw new RangeError(`normalization needs finite means and std > 0, got mean [${mean.join(', ')}], std [${std.join(', ')}]`);
@@ -142,7 +157,10 @@ export class AugmentationPipeline {
   readonly views: number;
   private readonly labelSmoothing: number;
   private readonly sampleSize: number;
-  private readonly buffers: { x: Tensor; targets: Tensor; images: Tensor; labels: Tensor; plan: Tensor; stats: Tensor; augmixView?: Tensor };
+  /** The views AugMix makes (1 and 2 with the consistency loss, else 1), each with its plan buffer. */
+  private readonly augmixViews: readonly number[];
+  private readonly augmixOptions: AugMixOptions;
+  private readonly buffers: { x: Tensor; targets: Tensor; images: Tensor; labels: Tensor; plan: Tensor; stats: Tensor; augmixView?: Tensor; augmixPlans: Tensor[] };
 
   private constructor(
     private readonly gpu: Gpu,
@@ -158,6 +176,10 @@ export class AugmentationPipeline {
     const { image, classes, batch } = geometry;
     this.sampleSize = image[0] * image[1] * image[2];
     const stats = channelStats(options, image[0]);
+    const { jsd: _jsd, jsdWeight: _weight, perturbViews: _views, ...mixing } = options.augmix ?? {};
+    this.augmixOptions = mixing;
+    this.augmixViews = !this.method.augmix ? [] : jsd ? [1, 2] : [1];
+    const mixWords = planWords({ batch, width: augmixSettings(mixing).width });
     this.buffers = {
       x: gpu.empty([this.views * batch, ...image]),
       targets: gpu.empty([this.views * batch, classes]),
@@ -166,6 +188,7 @@ export class AugmentationPipeline {
       plan: gpu.empty([this.views * batch, PLAN_WORDS], 'u32'),
       stats: gpu.upload(stats, [image[0], 2]),
       augmixView: this.method.augmix ? gpu.empty([batch, ...image]) : undefined,
+      augmixPlans: this.augmixViews.map(() => gpu.empty([mixWords], 'u32')),
     };
   }
 
@@ -194,11 +217,12 @@ export class AugmentationPipeline {
     gpu.write(buffers.images, packBytes(images));
     gpu.write(buffers.labels, Uint32Array.from(labels));
     gpu.write(buffers.plan, this.plan(step));
+    this.augmixViews.forEach((view, i) => gpu.write(buffers.augmixPlans[i]!, packPlan(this.augmixPlan(step, view))));
     if (this.views === 3) {
       await this.view(step, 0, { images: buffers.images, format: 'u8' });
-      for (const view of [1, 2]) await this.view(step, view, { images: await this.augmixed(step, view), format: 'f32' });
+      for (const [i, view] of this.augmixViews.entries()) await this.view(step, view, { images: await this.augmixed(i), format: 'f32' });
     } else if (this.method.augmix) {
-      await this.view(step, 0, { images: await this.augmixed(step, 1), format: 'f32' });
+      await this.view(step, 0, { images: await this.augmixed(0), format: 'f32' });
     } else {
       await this.view(step, 0, { images: buffers.images, format: 'u8' });
     }
@@ -237,15 +261,20 @@ export class AugmentationPipeline {
     });
   }
 
-  private async augmixed(step: number, view: number): Promise<Tensor> {
+  private augmixPlan(step: number, view: number) {
     const { batch, seed, image } = this.geometry;
-    const { jsd: _jsd, jsdWeight: _weight, perturbViews: _views, ...mixing } = this.options.augmix ?? {};
-    const plan = planAugMix({ seed, step, view, firstSample: 0, batch, imageSize: [...image], options: mixing });
-    return augmixView(this.gpu, this.buffers.images, [batch, ...image], plan, this.buffers.augmixView);
+    return planAugMix({ seed, step, view, firstSample: 0, batch, imageSize: [...image], options: this.augmixOptions });
+  }
+
+  /** The i-th AugMix view of the batch, from the plan augment() wrote with the step's uploads. */
+  private async augmixed(i: number): Promise<Tensor> {
+    const { batch, image } = this.geometry;
+    const plan = { words: this.buffers.augmixPlans[i]!, batch, width: augmixSettings(this.augmixOptions).width, imageSize: image };
+    return augmixViewPacked(this.gpu, this.buffers.images, [batch, ...image], plan, this.buffers.augmixView);
   }
 
   dispose(): void {
     const b = this.buffers;
-    this.gpu.release(b.x, b.targets, b.images, b.labels, b.plan, b.stats, b.augmixView);
+    this.gpu.release(b.x, b.targets, b.images, b.labels, b.plan, b.stats, b.augmixView, ...b.augmixPlans);
   }
 }

@@ -19,6 +19,8 @@ export interface AcquireOptions {
   /** Substring of the adapter's name to pick; defaults to $ESPGPU_ADAPTER in Node. */
   adapter?: string;
   powerPreference?: GPUPowerPreference;
+  /** Submit each dispatch alone inside error scopes, so a failure names its kernel; defaults to $ESPGPU_DEBUG=1 in Node. */
+  debug?: boolean;
 }
 
 /** Limits the kernels size themselves by; requested at the adapter's maximum. */
@@ -36,11 +38,13 @@ const NEEDED_LIMITS = [
 
 export type KernelLimits = Record<(typeof NEEDED_LIMITS)[number], number>;
 
-export interface EspDevice {
+export interface AcquiredDevice {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
   readonly limits: KernelLimits;
   readonly features: ReadonlySet<string>;
+  /** Dispatches are checked one by one (AcquireOptions.debug). */
+  readonly debug: boolean;
   /** Objects the device must outlive (Dawn's instance and adapter in Node). */
   readonly owners: readonly unknown[];
   /** Throws the first uncaptured GPU error or the loss reason, if any happened. */
@@ -50,9 +54,8 @@ export interface EspDevice {
   dispose(): void;
 }
 
-function envAdapterName(): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.ESPGPU_ADAPTER || undefined;
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
 }
 
 function fixedSubgroupSize(info: GPUAdapterInfo): { subgroupSize?: number } {
@@ -73,8 +76,8 @@ function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription
   };
 }
 
-export async function acquireDevice(options: AcquireOptions = {}): Promise<EspDevice> {
-  const wanted = options.adapter ?? envAdapterName();
+export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
+  const wanted = options.adapter ?? env('ESPGPU_ADAPTER');
   const gpu = gpuEntry(wanted);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference }).catch((error: Error) => {
     // Dawn refuses an unknown `adapter=` name and lists what it has.
@@ -102,10 +105,11 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<EspDe
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   // Dawn tears down its instance when the GPU object is garbage-collected, even while a
   // device made from it is alive (it crashed mid-compile here): the device keeps both.
-  return wrapDevice(device, description, requiredLimits as KernelLimits, [gpu, adapter]);
+  const debug = options.debug ?? env('ESPGPU_DEBUG') === '1';
+  return wrapDevice(device, description, requiredLimits as KernelLimits, [gpu, adapter], debug);
 }
 
-function wrapDevice(device: GPUDevice, adapter: AdapterDescription, limits: KernelLimits, owners: unknown[]): EspDevice {
+function wrapDevice(device: GPUDevice, adapter: AdapterDescription, limits: KernelLimits, owners: unknown[], debug: boolean): AcquiredDevice {
   let failure: Error | undefined;
   let disposed = false;
   device.addEventListener('uncapturederror', (event) => {
@@ -121,6 +125,7 @@ function wrapDevice(device: GPUDevice, adapter: AdapterDescription, limits: Kern
     adapter,
     limits,
     owners,
+    debug,
     features: new Set(device.features),
     lost,
     throwIfFailed() {

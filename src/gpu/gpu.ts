@@ -2,17 +2,33 @@
 // the command encoder being filled. Dispatches accumulate in one compute pass until
 // something needs the queue (an upload, a read, an explicit submit), so a training step
 // becomes one command buffer.
-import type { EspDevice } from '../device/device.ts';
+import type { AcquiredDevice } from '../device/device.ts';
 import { BufferPool } from './bufferPool.ts';
 import { PassTimer, type PassTime } from './passTimer.ts';
 import { PipelineCache, kernelName, type KernelSource } from './pipelineCache.ts';
 import { Tensor, formatShape, shapeSize, type DType } from './tensor.ts';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE, UNIFORM } from './usage.ts';
+import { KeyTrie } from './keyTrie.ts';
 
 
 export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
+const MAX_CACHED_BIND_GROUPS = 16_384;
 
 export type Binding = Tensor | GPUBuffer;
+
+/**
+ * A setting or piece of state a kernel keeps per device — a tile shape, an algorithm choice,
+ * an uploaded table — held by the Gpu itself, so it lives and dies with the device and a
+ * test can reset every setting at once. `initial` gives the value until one is configured.
+ */
+export interface DeviceSetting<T> {
+  readonly name: string;
+  initial(gpu: Gpu): T;
+}
+
+export function deviceSetting<T>(name: string, initial: (gpu: Gpu) => T): DeviceSetting<T> {
+  return { name, initial };
+}
 
 export interface DispatchOptions {
   /** The params differ on every call (a learning rate): keep them out of the uniform cache. */
@@ -23,23 +39,52 @@ export class Gpu {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
-  private readonly uniforms = new Map<string, GPUBuffer>();
-  private readonly transientUniforms: GPUBuffer[] = [];
+  private readonly settings = new Map<DeviceSetting<unknown>, unknown>();
+  private readonly uniforms = new KeyTrie<GPUBuffer>();
+  /** Bind groups by (pipeline, uniform, each binding's buffer, offset and size): a step's repeat every step. */
+  private readonly bindGroups = new KeyTrie<GPUBindGroup>();
+  /** Counted for benchmarks: a steady training step should create none. */
+  bindGroupsCreated = 0;
+  /** Per size: the transient uniform buffers, and how many the command buffer being recorded has used. */
+  private readonly transientUniforms = new Map<number, { buffers: GPUBuffer[]; used: number }>();
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private passTimer: PassTimer | undefined;
   private timing = false;
   private timingPerKernel = false;
   dispatchCount = 0;
+  /** Command buffers submitted: a training step should add one. */
+  submitCount = 0;
 
-  constructor(readonly esp: EspDevice) {
-    this.device = esp.device;
+  /** Each dispatch submitted alone inside error scopes, so a failure names its kernel (slow). */
+  readonly debug: boolean;
+
+  constructor(readonly acquired: AcquiredDevice) {
+    this.debug = acquired.debug;
+    this.device = acquired.device;
     this.pool = new BufferPool(this.device);
     this.pipelines = new PipelineCache(this.device);
   }
 
   get limits() {
-    return this.esp.limits;
+    return this.acquired.limits;
+  }
+
+  /** This device's value of `setting`: the configured one, else its initial value (made once). */
+  setting<T>(setting: DeviceSetting<T>): T {
+    if (!this.settings.has(setting)) this.settings.set(setting, setting.initial(this));
+    return this.settings.get(setting) as T;
+  }
+
+  /** Sets `setting` on this device; undefined returns it to its initial value. */
+  configure<T>(setting: DeviceSetting<T>, value: T | undefined): void {
+    if (value === undefined) this.settings.delete(setting);
+    else this.settings.set(setting, value);
+  }
+
+  /** Every setting back to its initial value. */
+  resetSettings(): void {
+    this.settings.clear();
   }
 
   /** An uninitialised tensor from the pool (contents are whatever the buffer held). */
@@ -82,7 +127,7 @@ export class Gpu {
 
   /** A uniform buffer with these bytes; cached by content since shapes repeat every step. */
   uniform(bytes: ArrayBuffer): GPUBuffer {
-    const key = Array.from(new Uint32Array(bytes)).join(',');
+    const key = new Uint32Array(bytes);
     let buffer = this.uniforms.get(key);
     if (!buffer) {
       buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16), usage: UNIFORM | COPY_DST });
@@ -93,14 +138,19 @@ export class Gpu {
   }
 
   /**
-   * A uniform buffer for values that never repeat, which would grow the content cache
-   * without bound. It comes from the pool and goes back on submit: a later writeBuffer
-   * to it is queued behind the command buffer that read this content.
+   * A uniform buffer for values that never repeat (a step counter, a learning rate), which would
+   * grow the content cache without bound. The n-th one of a command buffer is always the same
+   * buffer (per size), so a step that dispatches the same kernels binds the same buffers and
+   * reuses its bind groups; rewriting it is safe because queue writes run after the command
+   * buffers submitted before them.
    */
   private transientUniform(bytes: ArrayBuffer): GPUBuffer {
-    const buffer = this.pool.acquire(bytes.byteLength, UNIFORM | COPY_DST);
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+    let slots = this.transientUniforms.get(size);
+    if (!slots) this.transientUniforms.set(size, (slots = { buffers: [], used: 0 }));
+    if (slots.used === slots.buffers.length) slots.buffers.push(this.device.createBuffer({ size, usage: UNIFORM | COPY_DST }));
+    const buffer = slots.buffers[slots.used++]!;
     this.device.queue.writeBuffer(buffer, 0, bytes);
-    this.transientUniforms.push(buffer);
     return buffer;
   }
 
@@ -121,17 +171,55 @@ export class Gpu {
     if (x > max || y > max || z > max) throw new Error(`${kernelName(source)}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const uniform = params && (options.transientParams ? this.transientUniform(params) : this.uniform(params));
-    const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
-    const entries = resources.map((resource, binding) => ({ binding, resource }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    // Timed per kernel, each dispatch gets a pass of its own, labelled by its file and entry point.
-    if (this.timingPerKernel) this.endPass();
-    const pass = this.computePass(this.timingPerKernel ? `${kernelName(source)}:${source.entryPoint}` : '');
+    const name = `${kernelName(source)}:${source.entryPoint}`;
+    if (this.debug) this.pushErrorScopes();
+    const bindGroup = this.bindGroup(pipeline, uniform, bindings);
+    // Timed per kernel or debugged, each dispatch gets a pass of its own, labelled by its kernel.
+    const alone = this.timingPerKernel || this.debug;
+    if (alone) this.endPass();
+    const pass = this.computePass(this.timingPerKernel ? name : '');
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
-    if (this.timingPerKernel) this.endPass();
+    if (alone) this.endPass();
+    if (this.debug) {
+      // The encoder reports a pass's errors when it finishes: submit this dispatch alone.
+      this.submit();
+      await this.popErrorScopes(name);
+    }
+  }
+
+  /** The bind group of these resources for `pipeline`, made once and reused while its buffers live. */
+  private bindGroup(pipeline: GPUComputePipeline, uniform: GPUBuffer | undefined, bindings: readonly Binding[]): GPUBindGroup {
+    const key: unknown[] = [pipeline, uniform];
+    for (const b of bindings) {
+      if (b instanceof Tensor) key.push(b.buffer, b.byteOffset, b.byteLength);
+      else key.push(b, -1, -1);
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
+      const entries = resources.map((resource, binding) => ({ binding, resource }));
+      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      // Transient uniforms and one-off buffers would grow the cache without bound: start over past a size no model reaches.
+      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
+      this.bindGroupsCreated++;
+    }
+    return group;
+  }
+
+  private pushErrorScopes(): void {
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('internal');
+  }
+
+  private async popErrorScopes(kernel: string): Promise<void> {
+    const errors = [await this.device.popErrorScope(), await this.device.popErrorScope(), await this.device.popErrorScope()];
+    const error = errors.find((e) => e !== null);
+    if (error) throw new Error(`${kernel}: WebGPU error in this dispatch: ${error.message}`);
   }
 
   copy(src: Tensor, dst: Tensor): void {
@@ -146,15 +234,16 @@ export class Gpu {
     if (this.encoder) {
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = undefined;
+      this.submitCount++;
     }
-    for (const b of this.transientUniforms.splice(0)) this.pool.release(b);
+    for (const slots of this.transientUniforms.values()) slots.used = 0;
   }
 
   /** Waits until the GPU has finished all submitted work; throws GPU errors seen so far. */
   async sync(): Promise<void> {
     this.submit();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.esp.lost]);
-    this.esp.throwIfFailed();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.acquired.lost]);
+    this.acquired.throwIfFailed();
   }
 
   async read(t: Tensor): Promise<Float32Array> {
@@ -173,8 +262,8 @@ export class Gpu {
     this.commandEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.submit();
     try {
-      await Promise.race([staging.mapAsync(MAP_MODE_READ, 0, size), this.esp.lost]);
-      this.esp.throwIfFailed();
+      await Promise.race([staging.mapAsync(MAP_MODE_READ, 0, size), this.acquired.lost]);
+      this.acquired.throwIfFailed();
       const copy = staging.getMappedRange(0, size).slice(0);
       staging.unmap();
       return copy;
@@ -185,7 +274,7 @@ export class Gpu {
 
   /** Whether the adapter offers GPU timestamps (startTiming works). */
   get canTime(): boolean {
-    return this.esp.features.has('timestamp-query');
+    return this.acquired.features.has('timestamp-query');
   }
 
   /**
@@ -207,21 +296,23 @@ export class Gpu {
     this.timing = false;
     this.timingPerKernel = false;
     this.submit();
-    const time = await Promise.race([this.passTimer.collect(), this.esp.lost]);
-    this.esp.throwIfFailed();
+    const time = await Promise.race([this.passTimer.collect(), this.acquired.lost]);
+    this.acquired.throwIfFailed();
     return time;
   }
 
   stats() {
-    return { ...this.pool.stats(), uniforms: this.uniforms.size, pipelines: this.pipelines.size, compileMs: this.pipelines.compileMs, dispatches: this.dispatchCount };
+    return { ...this.pool.stats(), uniforms: this.uniforms.size, bindGroups: this.bindGroups.size, bindGroupsCreated: this.bindGroupsCreated, pipelines: this.pipelines.size, compileMs: this.pipelines.compileMs, dispatches: this.dispatchCount, submits: this.submitCount };
   }
 
   dispose(): void {
     this.endPass();
     this.encoder = undefined;
-    for (const b of this.uniforms.values()) b.destroy();
-    this.uniforms.clear();
-    this.transientUniforms.length = 0;
+    for (const b of this.uniforms.clear()) b.destroy();
+    this.bindGroups.clear();
+    for (const slots of this.transientUniforms.values()) for (const b of slots.buffers) b.destroy();
+    this.transientUniforms.clear();
+    this.settings.clear();
     this.pool.destroyAll();
     this.passTimer?.destroy();
     this.passTimer = undefined;

@@ -10,7 +10,8 @@
 // 1.4–2.6× per pass on lavapipe), and layers with a short input window (a first layer) run forward
 // and backward-weight by direct kernels (conv2dDirect.ts).
 import conv2dWgsl from '../../shaders/conv2d.wgsl';
-import { packParams, type Gpu } from '../gpu/gpu.ts';
+import { deviceSetting, packParams, type Gpu } from '../gpu/gpu.ts';
+import { checkOneOf } from '../validate.ts';
 import type { Specialization } from '../gpu/specialize.ts';
 import { formatShape, shapeSize, type Tensor } from '../gpu/tensor.ts';
 import { checkTensor, pairOf } from './checks.ts';
@@ -66,14 +67,14 @@ function convDims(op: string, inputShape: readonly number[], weightShape: readon
 export const CONV_ALGORITHMS = ['auto', 'winogradF4', 'winogradF6', 'implicitGemm'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
-const algorithms = new WeakMap<Gpu, ConvAlgorithm>();
+const CONV_ALGORITHM = deviceSetting<ConvAlgorithm>('convolution algorithm', () => 'auto');
 
 export function convAlgorithm(gpu: Gpu): ConvAlgorithm {
-  return algorithms.get(gpu) ?? 'auto';
+  return gpu.setting(CONV_ALGORITHM);
 }
 
 export function setConvAlgorithm(gpu: Gpu, algorithm: ConvAlgorithm): void {
-  algorithms.set(gpu, algorithm);
+  gpu.configure(CONV_ALGORITHM, checkOneOf('setConvAlgorithm', 'algorithm', algorithm, CONV_ALGORITHMS));
 }
 
 const PINNED_TILES: Partial<Record<ConvAlgorithm, WinogradTileSize>> = { winogradF4: 4, winogradF6: 6 };

@@ -154,5 +154,5 @@ export async function perturbBatch(gpu: Gpu, args: PerturbBatchArgs): Promise<Pe
  * barrier of the tree reductions costs; a real GPU wants more lanes per sample.
  */
 function espWorkgroupSize(gpu: Gpu): number {
-  return gpu.esp.adapter.isSoftware ? 64 : 256;
+  return gpu.acquired.adapter.isSoftware ? 64 : 256;
 }

@@ -3,7 +3,7 @@
 // subgroup where the adapter has one fixed subgroup size; real GPUs want the
 // workgroup-memory variant. `bench/kernels` measures them; a tuned choice may replace
 // these defaults per adapter.
-import type { Gpu } from '../gpu/gpu.ts';
+import { deviceSetting, type Gpu } from '../gpu/gpu.ts';
 
 /** The GEMM core's entry points: gemm.wgsl's two, and gemmShuffle.wgsl's. */
 export const GEMM_VARIANTS = ['gemmTiled', 'gemmRegisters', 'gemmRegistersShuffle'] as const;
@@ -18,14 +18,13 @@ export interface GemmConfig {
   TK: number;
 }
 
-const configs = new WeakMap<Gpu, GemmConfig>();
 
 export function defaultGemmConfig(gpu: Gpu): GemmConfig {
   const maxThreads = gpu.limits.maxComputeInvocationsPerWorkgroup;
   // One row of 8 lanes, each owning 16 rows × 8 columns (2.3× the 8×8-lanes, 4×4-registers
   // tile on lavapipe, on a 1024³ matmul and on every conv pass), with the row's A values
   // shared by subgroup shuffles where the adapter allows it (gemmShuffle.wgsl says why).
-  if (gpu.esp.adapter.isSoftware) {
+  if (gpu.acquired.adapter.isSoftware) {
     const shuffle: GemmConfig = { variant: 'gemmRegistersShuffle', WG_M: 1, WG_N: 8, TM: 16, TN: 8, TK: 8 };
     return shuffleUnfitReason(gpu, shuffle) ? { ...shuffle, variant: 'gemmRegisters' } : shuffle;
   }
@@ -33,15 +32,15 @@ export function defaultGemmConfig(gpu: Gpu): GemmConfig {
   return { variant: 'gemmTiled', WG_M: side, WG_N: side, TM: 4, TN: 4, TK: 8 };
 }
 
+const GEMM_CONFIG = deviceSetting('GEMM tile shape', defaultGemmConfig);
+
 export function gemmConfig(gpu: Gpu): GemmConfig {
-  let config = configs.get(gpu);
-  if (!config) configs.set(gpu, (config = defaultGemmConfig(gpu)));
-  return config;
+  return gpu.setting(GEMM_CONFIG);
 }
 
 export function setGemmConfig(gpu: Gpu, config: GemmConfig): void {
   validateGemmConfig(gpu, config);
-  configs.set(gpu, config);
+  gpu.configure(GEMM_CONFIG, config);
 }
 
 export function validateGemmConfig(gpu: Gpu, c: GemmConfig): void {
@@ -59,8 +58,8 @@ export function validateGemmConfig(gpu: Gpu, c: GemmConfig): void {
 
 /** Why gemmRegistersShuffle cannot run `c` on this device (a row of lanes that is exactly one subgroup), or undefined. */
 function shuffleUnfitReason(gpu: Gpu, c: GemmConfig): string | undefined {
-  const size = gpu.esp.adapter.subgroupSize;
-  if (!gpu.esp.features.has('subgroups')) return 'gemmRegistersShuffle needs the device feature "subgroups"';
+  const size = gpu.acquired.adapter.subgroupSize;
+  if (!gpu.acquired.features.has('subgroups')) return 'gemmRegistersShuffle needs the device feature "subgroups"';
   if (size === undefined) return 'gemmRegistersShuffle needs an adapter with one fixed subgroup size (subgroupMinSize = subgroupMaxSize)';
   if (c.WG_M !== 1 || c.WG_N !== size) return `gemmRegistersShuffle needs WG_M = 1 and WG_N = the subgroup size ${size}, got ${c.WG_M}x${c.WG_N}`;
   if (c.TM % size !== 0) return `gemmRegistersShuffle needs TM a multiple of the subgroup size ${size}, got ${c.TM}`;

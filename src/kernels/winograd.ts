@@ -8,7 +8,7 @@
 import winogradWgsl from '../../shaders/winograd.wgsl';
 import winogradF4Wgsl from '../../shaders/winogradF4.wgsl';
 import winogradF6Wgsl from '../../shaders/winogradF6.wgsl';
-import { packParams, type Gpu } from '../gpu/gpu.ts';
+import { deviceSetting, packParams, type Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import type { ConvDims } from './convDims.ts';
 import { add } from './eltwise.ts';
@@ -91,12 +91,11 @@ async function launch(gpu: Gpu, tile: WinogradTile, entryPoint: Entry, consts: R
   await gpu.dispatch(source, bindings, grid1d(gpu, count, WG), packParams(count, tiles, firstImage));
 }
 
-const runBytes = new WeakMap<Gpu, number>();
+const RUN_BYTES = deviceSetting<number | undefined>('Winograd run bytes', () => undefined);
 
 /** Caps the bytes of one run's transformed tiles below the adapter's limit (tests use it to cut small batches); undefined restores the limit. */
 export function setWinogradRunBytes(gpu: Gpu, bytes: number | undefined): void {
-  if (bytes === undefined) runBytes.delete(gpu);
-  else runBytes.set(gpu, bytes);
+  gpu.configure(RUN_BYTES, bytes);
 }
 
 /**
@@ -105,7 +104,7 @@ export function setWinogradRunBytes(gpu: Gpu, bytes: number | undefined): void {
  * need 166 MB at 32 channels against lavapipe's 128 MB.
  */
 function imageRuns(gpu: Gpu, batch: number, channels: number, s: ImageSide): Images[] {
-  const limit = runBytes.get(gpu) ?? Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  const limit = gpu.setting(RUN_BYTES) ?? Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   const perImage = s.tile.points * channels * s.tilesH * s.tilesW * 4;
   const size = Math.max(1, Math.min(batch, Math.floor(limit / perImage)));
   const runs: Images[] = [];

@@ -22,7 +22,7 @@ export class WorkerDevice {
       this.acquiring = undefined;
       throw error;
     });
-    return { adapter: gpu.esp.adapter, limits: gpu.esp.limits };
+    return { adapter: gpu.acquired.adapter, limits: gpu.acquired.limits };
   }
 
   get(): Gpu {
@@ -32,7 +32,7 @@ export class WorkerDevice {
 
   dispose(): void {
     this.gpu?.dispose();
-    this.gpu?.esp.dispose();
+    this.gpu?.acquired.dispose();
     this.gpu = undefined;
     this.acquiring = undefined;
   }

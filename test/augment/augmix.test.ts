@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AUGMIX_OPS,
-  augmixView,
-  autocontrastCorrections,
-  planAugMix,
-  planFromChoices,
-  type AugMixOp,
-  type AugMixOptions,
-  type AugMixPlan,
-  type ChosenOp,
-} from '../../src/augment/augmix.ts';
+import { planAugMix, planFromChoices, type AugMixOptions, type ChosenOp } from '../../src/augment/augmixPlan.ts';
+import { augmixView } from '../../src/kernels/augmix.ts';
+import { AUGMIX_OPS, autocontrastCorrections, type AugMixOp, type AugMixPlan } from '../../src/kernels/augmixEncoding.ts';
 import { Gpu } from '../../src/gpu/gpu.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { TestRandom } from '../helpers/random.ts';
@@ -266,7 +258,7 @@ describe('augmixView: full views', () => {
 
   it('gives the same result when the batch is laid out on a 2-D grid', async () => {
     const base = gpu();
-    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    const narrow = new Gpu({ ...base.acquired, limits: { ...base.acquired.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
       const shape: Shape = [7, 1, 8, 8];
       const plan = planAugMix({ seed: 4, step: 1, view: 0, firstSample: 3, batch: 7, imageSize: [1, 8, 8] });

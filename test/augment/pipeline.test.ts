@@ -1,11 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveEspSettings, trueLabelMass } from '../../src/augment/espSettings.ts';
-import { augmixView, planAugMix } from '../../src/augment/augmix.ts';
+import { planAugMix } from '../../src/augment/augmixPlan.ts';
+import { augmixView } from '../../src/kernels/augmix.ts';
 import { flipCropDraws } from '../../src/augment/flipCrop.ts';
 import { AugmentationPipeline, parseMethod, type AugmentationOptions } from '../../src/augment/pipeline.ts';
 import { packBytes } from '../../src/kernels/esp.ts';
 import type { ImageShape } from '../../src/kernels/esp.ts';
+import { mlp } from '../../src/nn/models/mlp.ts';
 import { Stream } from '../../src/rng/philox.ts';
+import { Classifier } from '../../src/train/classifier.ts';
 import { loadRng, type Rng } from '../../src/rng/wasm.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -171,5 +174,34 @@ describe('AugmentationPipeline with AugMix', () => {
     expect(views).toBe(1);
     expect(consistency).toBeUndefined();
     expectClose(x, await directView(bytes, step, 1), { atol: 1e-7, rtol: 0 }, 'single view');
+  });
+});
+
+describe('a training step with AugMix', () => {
+  it('is one command buffer: the AugMix plans go up with the step\'s other uploads, and no bind group is made after the first two', async () => {
+    const g = gpu();
+    const pipeline = await AugmentationPipeline.create(g, { image, classes, batch, seed }, { method: 'augmix+esp', esp: { epsilon: 1 } });
+    const classifier = new Classifier(g, mlp({ seed: 0, inputs: n, hidden: [16], classes }), 0, { momentum: 0.9, nesterov: false, weightDecay: 0, schedule: () => 0.01 });
+    const step = async (at: number) => {
+      const { bytes, labels } = testBatch(at);
+      const augmented = await pipeline.augment(at, bytes, labels);
+      const result = await classifier.trainStep(at, augmented.x, augmented.targets, { consistency: augmented.consistency });
+      g.release(result.loss, result.correct);
+    };
+    // Compiles, uploads the tables once and makes the bind groups: over two steps, since the
+    // buffer pool hands back a step's buffers in the other order the step after.
+    await step(0);
+    await step(1);
+    await g.sync();
+    const before = { submits: g.submitCount, bindGroups: g.bindGroupsCreated };
+    for (let at = 2; at <= 4; at++) {
+      const submits = g.submitCount;
+      await step(at);
+      expect(g.submitCount - submits, `step ${at}`).toBe(1);
+    }
+    expect(g.submitCount - before.submits).toBe(3);
+    expect(g.bindGroupsCreated - before.bindGroups).toBe(0);
+    classifier.dispose();
+    pipeline.dispose();
   });
 });

@@ -11,13 +11,13 @@ import { parseSuiteOptions } from '../../bench/options.ts';
 import { checkRun, type BenchRun } from '../../bench/record.ts';
 import { runSuites } from '../../bench/runSuites.ts';
 import { selectSuites } from '../../bench/suites/index.ts';
-import { acquireDevice, type EspDevice } from '../../src/device/device.ts';
+import { acquireDevice, type AcquiredDevice } from '../../src/device/device.ts';
 
 const runner = new URL('../../dist/bench/run.js', import.meta.url).pathname;
 const TOY = { batch: '4', repeats: '1', only: 'conv1', matmul: '64', models: 'mnist-cnn', 'inference-batch': '4', images: '16', 'kernel-profile': '1' };
 
 describe('benchmark suites at toy sizes', () => {
-  let esp: EspDevice | undefined;
+  let esp: AcquiredDevice | undefined;
   let run: BenchRun;
   const lines: string[] = [];
 

@@ -7,7 +7,7 @@ const gpu = useGpu();
 
 describe('device', () => {
   it('describes the adapter and flags software adapters', () => {
-    const { adapter } = gpu().esp;
+    const { adapter } = gpu().acquired;
     expect(adapter.runtime).toBe('node');
     expect(typeof adapter.description).toBe('string');
     const text = `${adapter.vendor} ${adapter.description}`.toLowerCase();
@@ -15,7 +15,7 @@ describe('device', () => {
   });
 
   it('requests more than the default limits where the adapter offers them', () => {
-    const { limits } = gpu().esp;
+    const { limits } = gpu().acquired;
     // WebGPU's defaults: 8 storage buffers, 256 invocations, 16 KiB workgroup memory.
     expect(limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
     expect(limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);

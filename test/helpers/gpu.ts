@@ -1,12 +1,12 @@
 // One device per test file: acquired in beforeAll (Dawn aborts when asked inside a test
 // body on some pools) and destroyed afterwards so the worker process can exit.
 import { afterAll, beforeAll } from 'vitest';
-import { acquireDevice, type EspDevice } from '../../src/device/device.ts';
+import { acquireDevice, type AcquiredDevice } from '../../src/device/device.ts';
 import { Gpu } from '../../src/gpu/gpu.ts';
 
 export function useGpu(): () => Gpu {
   let gpu: Gpu | undefined;
-  let esp: EspDevice | undefined;
+  let esp: AcquiredDevice | undefined;
   beforeAll(async () => {
     esp = await acquireDevice();
     gpu = new Gpu(esp);

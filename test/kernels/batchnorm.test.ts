@@ -224,7 +224,7 @@ describe('flattened 2-D grid', () => {
     // grid1d spreads over (3, 3) and (2, 2); the kernels must skip the invocations past the
     // last run.
     const base = gpu();
-    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    const narrow = new Gpu({ ...base.acquired, limits: { ...base.acquired.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
       for (const shape of [[130, 3, 16, 16], [130, 3, 9, 9]]) {
         const data = layerData(shape, size(shape));

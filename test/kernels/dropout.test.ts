@@ -101,7 +101,7 @@ describe('dropoutForward', () => {
   it('gives the same mask whatever the dispatch shape', async () => {
     // A runtime limited to 3 workgroups per dimension lays 1250 blocks (5 workgroups) out on a 3x2 grid.
     const base = gpu();
-    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    const narrow = new Gpu({ ...base.acquired, limits: { ...base.acquired.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
       const options = { p: 0.3, seed: 77, step: 2 };
       const wide = await runDropout(base, [5000], options);

@@ -96,7 +96,7 @@ describe('flattened 2-D grid', () => {
     // take the f32 kernels, 1001 invocations: 4 workgroups over (2, 2). The kernels must
     // skip the invocations past the end.
     const base = gpu();
-    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    const narrow = new Gpu({ ...base.acquired, limits: { ...base.acquired.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
       for (const n of [20000, 4001]) {
         const rng = new TestRandom(n);

@@ -124,7 +124,7 @@ describe('matmul on the plain register tile (one row of 8 lanes)', () => {
 
 /** A row of lanes that is one subgroup, two rows a lane: what the shuffle variant needs. */
 function shuffleTile(): GemmConfig {
-  const lanes = gpu().esp.adapter.subgroupSize ?? 8;
+  const lanes = gpu().acquired.adapter.subgroupSize ?? 8;
   return { variant: 'gemmRegistersShuffle', WG_M: 1, WG_N: lanes, TM: 2 * lanes, TN: 8, TK: 8 };
 }
 
@@ -144,9 +144,9 @@ describe('matmul on the subgroup-shuffle tile', () => {
   afterAll(() => setGemmConfig(gpu(), defaultGemmConfig(gpu())));
 
   it('runs on lavapipe (one fixed subgroup of 8), and is refused with a reason where it cannot run', () => {
-    const adapter = gpu().esp.adapter;
+    const adapter = gpu().acquired.adapter;
     if (/llvmpipe/.test(adapter.description)) expect(shuffleUnfit()).toBeUndefined();
-    if (!gpu().esp.features.has('subgroups')) expect(shuffleUnfit()).toMatch(/needs the device feature "subgroups"/);
+    if (!gpu().acquired.features.has('subgroups')) expect(shuffleUnfit()).toMatch(/needs the device feature "subgroups"/);
     if (shuffleUnfit() === undefined) expect(gemmConfig(gpu())).toEqual(shuffleTile());
   });
 

@@ -163,7 +163,7 @@ describe('flattened 2-D grid', () => {
     // must skip the invocations past the end: 4096 outputs (tiled) and 4096 inputs (the
     // gathers) at 4 per invocation, 900 outputs of 3x3 windows at 1 per invocation.
     const base = gpu();
-    const narrow = new Gpu({ ...base.esp, limits: { ...base.esp.limits, maxComputeWorkgroupsPerDimension: 3 } });
+    const narrow = new Gpu({ ...base.acquired, limits: { ...base.acquired.limits, maxComputeWorkgroupsPerDimension: 3 } });
     try {
       for (const c of [
         { name: 'tiled', shape: [2, 8, 32, 32], options: { kernel: 2 } },

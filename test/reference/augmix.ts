@@ -6,7 +6,7 @@
 //   f64 exactly. affineContinuous keeps PIL's f64 coordinate, to measure the difference;
 // - enhance factors are rounded to 2^-20 (PIL passes an f32 to its blend).
 // Autocontrast is PIL's f64 LUT as written, quirks included.
-import type { AugMixPlan } from '../../src/augment/augmix.ts';
+import type { AugMixPlan } from '../../src/kernels/augmixEncoding.ts';
 import { philox4x32, uniformClosedOpen, uniformOpenClosed } from './philox.ts';
 
 export type ImageSize = readonly [number, number, number];

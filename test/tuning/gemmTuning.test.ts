@@ -7,21 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterDescription } from '../../src/device/device.ts';
-import { defaultTuningCachePath, fileTuningStore } from '../../src/io/tuningCacheFile.ts';
+import { defaultTuningCachePath, fileTuningStore } from '../../src/tuning/fileTuningStore.ts';
 import { defaultGemmConfig, gemmConfig, type GemmConfig } from '../../src/kernels/gemmConfig.ts';
-import {
-  GEMM_SOURCE_HASH,
-  TUNING_MIN_GAIN,
-  gemmCandidates,
-  gemmTuningKey,
-  memoryTuningStore,
-  outputMismatch,
-  parseGemmConfig,
-  tuneGemm,
-  unfitReason,
-  type CandidateMeasurement,
-  type TuningStore,
-} from '../../src/kernels/gemmTuning.ts';
+import { gemmCandidates, unfitReason } from '../../src/tuning/gemmCandidates.ts';
+import { outputMismatch, type CandidateMeasurement } from '../../src/tuning/representativeProblems.ts';
+import { TUNING_MIN_GAIN, tuneGemm } from '../../src/tuning/tuneGemm.ts';
+import { GEMM_SOURCE_HASH, gemmTuningKey, memoryTuningStore, parseGemmConfig, type TuningStore } from '../../src/tuning/tuningStore.ts';
 import { useGpu } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
@@ -189,7 +180,7 @@ describe('tuneGemm (injected measurement)', () => {
     expect(first.config).toEqual(fast);
     expect(gemmConfig(gpu())).toEqual(fast);
     expect(first.timings.map((t) => [t.status, t.ms])).toEqual([['ok', 50], ['ok', 80], ['ok', 20]]);
-    expect(await store.get(gemmTuningKey(gpu().esp.adapter, version))).toEqual(fast);
+    expect(await store.get(gemmTuningKey(gpu().acquired.adapter, version))).toEqual(fast);
 
     const calls = fake.calls.length;
     const second = await tuneGemm(gpu(), { store, version, candidates: [slow, fast], measure: fake.measure, clock: fake.clock, onSearchStart });
@@ -273,7 +264,7 @@ describe('tuneGemm (injected measurement)', () => {
     expect((await tuneGemm(gpu(), { store, version: '2', candidates, measure: fake.measure, clock: fake.clock })).source).toBe('measured');
     expect(fake.calls.length).toBeGreaterThan(calls);
 
-    const key = gemmTuningKey(gpu().esp.adapter, '3');
+    const key = gemmTuningKey(gpu().acquired.adapter, '3');
     await store.set(key, { variant: 'gemmRegisters', WG_M: 64, WG_N: 64, TM: 1, TN: 1, TK: 8 });
     const retuned = await tuneGemm(gpu(), { store, version: '3', candidates, measure: fake.measure, clock: fake.clock });
     expect(retuned.source).toBe('measured');
@@ -293,7 +284,7 @@ describe('tuneGemm (injected measurement)', () => {
     const fake = fakeMeasure(new Map());
     const store = memoryTuningStore();
     const candidate = regs(8, 8, 4);
-    const key = gemmTuningKey(gpu().esp.adapter, version);
+    const key = gemmTuningKey(gpu().acquired.adapter, version);
     await store.set(key, regs(16, 16, 8));
     fake.costs([[defaultGemmConfig(gpu()), 100], [candidate, 10]]);
     const result = await tuneGemm(gpu(), { store, version, refresh: true, candidates: [candidate], measure: fake.measure, clock: fake.clock });
@@ -315,7 +306,7 @@ describe('tuneGemm on the device', () => {
     expect(candidates.length).toBeGreaterThanOrEqual(9);
     expect(new Set(candidates.map((c) => JSON.stringify(c))).size).toBe(candidates.length);
     for (const c of candidates) expect(unfitReason(gpu(), c), JSON.stringify(c)).toBeUndefined();
-    const { isSoftware, subgroupSize } = gpu().esp.adapter;
+    const { isSoftware, subgroupSize } = gpu().acquired.adapter;
     const shuffles = candidates.filter((c) => c.variant === 'gemmRegistersShuffle');
     expect(shuffles.length).toBe(isSoftware && subgroupSize !== undefined ? 9 : 0);
     // Sizes are powers of two or 1.5 times one: a neighbour one step away differs in one field.

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { GemmConfig } from '../kernels/gemmConfig.ts';
-import { parseGemmConfig, type TuningStore } from '../kernels/gemmTuning.ts';
-import { writeFileAtomicSync } from './atomicFile.ts';
+import { parseGemmConfig, type TuningStore } from './tuningStore.ts';
+import { writeFileAtomicSync } from '../io/atomicFile.ts';
 
 export const TUNING_CACHE_FORMAT = 'espgpu-gemm-tuning';
 export const TUNING_CACHE_VERSION = 1;

@@ -4,7 +4,7 @@
 // records that are not valid configs are ignored. Writes that fail reject (tuneGemm reports
 // them as storeError and keeps the tuned config for this session).
 import type { GemmConfig } from '../kernels/gemmConfig.ts';
-import { parseGemmConfig, type TuningStore } from '../kernels/gemmTuning.ts';
+import { parseGemmConfig, type TuningStore } from './tuningStore.ts';
 
 export interface IndexedDbTuningStoreOptions {
   /** Database name; 'espgpu-gemm-tuning' by default (a database of its own, so its schema version is ours). */
