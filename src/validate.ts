@@ -85,8 +85,20 @@ export function checkKnownKeys(where: string, object: object, known: readonly st
 
 /** A value as an error message shows it: numbers and strings as they are, objects by their kind. */
 export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return previewArray(value, 0).slice(0, 80);
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return JSON.stringify(value).slice(0, 80);
-  return value.constructor?.name ?? 'object';
+  // A parsed file may hold {"constructor": …}: only a real class name is shown.
+  const name: unknown = value.constructor?.name;
+  return typeof name === 'string' ? name : 'object';
+}
+
+/**
+ * An array as JSON-like text, at most three levels and ten items a level deep: a value from a
+ * file may nest 100,000 levels, where JSON.stringify overflows the stack.
+ */
+function previewArray(items: readonly unknown[], depth: number): string {
+  if (depth >= 3) return '[…]';
+  const shown = items.slice(0, 10).map((v) => (Array.isArray(v) ? previewArray(v, depth + 1) : typeof v === 'string' ? JSON.stringify(v.slice(0, 80)) : v !== null && typeof v === 'object' ? '{…}' : String(v)));
+  return `[${shown.join(',')}${items.length > 10 ? ',…' : ''}]`;
 }

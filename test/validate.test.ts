@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { integerAtLeast, nonNegativeNumber, numberArgument } from '../src/cli/arguments.ts';
-import { checkInteger, checkKnownKeys, checkNumber, checkOneOf, checkU32, describeRange, ValidationError } from '../src/validate.ts';
+import { checkInteger, checkKnownKeys, checkNumber, checkOneOf, checkU32, describeRange, describeValue, ValidationError } from '../src/validate.ts';
 
 describe('validate', () => {
   it('states the range it expected, inclusive or exclusive', () => {
@@ -37,6 +37,24 @@ describe('validate', () => {
       expect(call).toThrow(RangeError);
       expect(call).toThrow(message);
     }
+  });
+});
+
+describe('describeValue on what a hostile file holds (found by test/reliability/fuzz.test.ts)', () => {
+  it('shows an array nested 100,000 deep without overflowing the stack', () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(describeValue(deep)).toBe('[[[[…]]]]');
+    expect(() => checkU32('spec.json', 'seed', deep)).toThrow(/^spec\.json: seed must be a u32, got \[\[\[\[…\]\]\]\]$/);
+    expect(describeValue([1, 'a', [2, { b: 3 }], null])).toBe('[1,"a",[2,{…}],null]');
+    expect(describeValue(Array.from({ length: 12 }, (_, i) => i))).toBe('[0,1,2,3,4,5,6,7,8,9,…]');
+  });
+
+  it('shows an object whose "constructor" is not a class by its kind', () => {
+    const hostile = JSON.parse('{"constructor": {"name": {"toString": 0}}}');
+    expect(describeValue(hostile)).toBe('object');
+    expect(() => checkU32('spec.json', 'seed', hostile)).toThrow(/^spec\.json: seed must be a u32, got object$/);
+    expect(describeValue(new Map())).toBe('Map');
   });
 });
 

@@ -255,6 +255,7 @@ export function writeNpyFile(path: string, array: NpyArray): void {
 
 function readRequired(path: string, expected: string): Uint8Array {
   if (!existsSync(path)) throw new Error(`${path}: file not found (expected ${expected})`);
+  if (isDir(path)) throw new Error(`${path}: is a directory, not a file (expected ${expected})`);
   try {
     return readFileSync(path);
   } catch (error) {

@@ -5,6 +5,8 @@
 // flipped bit anywhere, not only one whose damage breaks the structure. Browser-safe: bytes
 // in, bytes out; the files themselves go through a FileStore (atomicFile.ts in Node).
 
+import { describeValue } from '../validate.ts';
+
 export const CHECKPOINT_FORMAT = 'espgpu-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
@@ -153,21 +155,22 @@ function readMetadata(value: unknown, fail: Fail): Record<string, string> {
   if (value === undefined) fail(`the header has no "${METADATA_KEY}"`);
   if (!isPlainObject(value)) fail(`"${METADATA_KEY}" is not an object of strings`);
   const metadata = value as Record<string, unknown>;
-  for (const [key, v] of Object.entries(metadata)) if (typeof v !== 'string') fail(`metadata "${key}" is ${JSON.stringify(v)}, not a string`);
+  for (const [key, v] of Object.entries(metadata)) if (typeof v !== 'string') fail(`metadata "${key}" is ${describeValue(v)}, not a string`);
   return metadata as Record<string, string>;
 }
 
+/** Values are shown with describeValue, not JSON.stringify: a hostile header nests deep enough to overflow it. */
 function readEntry(name: string, entry: unknown, dataLength: number, fail: Fail): Entry {
   const what = `tensor "${name}"`;
   if (!isPlainObject(entry)) fail(`${what} is not a { dtype, shape, data_offsets } object`);
   const { dtype, shape, data_offsets: offsets, ...rest } = entry as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) fail(`${what} has unknown fields ${extra.join(', ')}`);
-  if (dtype !== 'F32') fail(`${what} has dtype ${JSON.stringify(dtype)}; espgpu checkpoints hold F32 only`);
+  if (dtype !== 'F32') fail(`${what} has dtype ${describeValue(dtype)}; espgpu checkpoints hold F32 only`);
   const isCount = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what} has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what} has shape ${describeValue(shape)}, not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-    fail(`${what} has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with non-negative integers`);
+    fail(`${what} has data_offsets ${describeValue(offsets)}, not [begin, end] with non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`${what} has data_offsets [${begin}, ${end}] that end before they begin`);

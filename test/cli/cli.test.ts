@@ -34,7 +34,7 @@ describe('espgpu command', () => {
     expect(method.stderr).toMatch(/espgpu: augmentation method "esp\+noise" is not one of: none, l2, esp, esp-hard/);
     const gamma = espgpu('demo', '--gamma', '1');
     expect(gamma.status).toBe(1);
-    expect(gamma.stderr).toMatch(/espgpu: ESP settings: gamma \(γ\) must be a number > 1, got 1/);
+    expect(gamma.stderr).toMatch(/espgpu: demo: ESP settings: gamma \(γ\) must be a number > 1, got 1/);
     const smoothing = espgpu('demo', '--label-smoothing', '1');
     expect(smoothing.stderr).toMatch(/labelSmoothing must be a number in \[0, 1\), got 1/);
   });

@@ -34,4 +34,16 @@ describe('parseCifarBatch', () => {
     expect(() => parseCifarBatch(cifarRecords([[20, 1]], planes), 'cifar100-fine', 't.bin')).toThrow(/^t\.bin: record 0 has label byte 0 = 20, expected 0\.\.19/);
     expect(() => parseCifarBatch(cifarRecords([[2, 100]], planes), 'cifar100-coarse', 't.bin')).toThrow(/^t\.bin: record 0 has label byte 1 = 100, expected 0\.\.99/);
   });
+
+  it('cannot mix up CIFAR-10 and CIFAR-100: a length dividing into both record sizes, or the other release\'s file name', () => {
+    // 3073 CIFAR-100 records are exactly 3074 CIFAR-10 records long.
+    const hundred = cifarRecords(Array.from({ length: 3073 }, () => [1, 2]), () => new Uint8Array(3072));
+    expect(hundred.length % 3073).toBe(0);
+    expect(() => parseCifarBatch(hundred, 'cifar10', '/data/cifar-100-binary/train.bin')).toThrow(
+      /^\/data\/cifar-100-binary\/train\.bin: train\.bin is a CIFAR-100 file name but it is being read as CIFAR-10; CIFAR-100 records are 3074 bytes, CIFAR-10 records 3073, so read it as CIFAR-100/,
+    );
+    expect(() => parseCifarBatch(cifarRecords([[1]], planes), 'cifar100-fine', 'dir\\data_batch_3.bin')).toThrow(/data_batch_3\.bin is a CIFAR-10 file name but it is being read as CIFAR-100/);
+    // The length error says when the file is whole records of the other release.
+    expect(() => parseCifarBatch(cifarRecords([[1, 2]], planes), 'cifar10', 'x.bin')).toThrow(/3074 bytes is not a whole number of 3073-byte CIFAR-10 records \(it is a whole number of 3074-byte CIFAR-100 records: is it a CIFAR-100 file\?\)/);
+  });
 });

@@ -216,6 +216,8 @@ describe('writeNpyFile', () => {
     expect(() => writeNpyFile(join(dir, 'x.npy', 'inner.npy'), i8([1]))).toThrow(/inner\.npy: could not write/);
     expect(readdirSync(dir).sort()).toEqual(['labels.npy', 'x.npy']);
     expect(() => readNpyFile(join(dir, 'missing.npy'))).toThrow(/missing\.npy: file not found \(expected a NumPy \.npy file\)/);
+    mkdirSync(join(dir, 'folder.npy'), { recursive: true });
+    expect(() => readNpyFile(join(dir, 'folder.npy'))).toThrow(/folder\.npy: is a directory, not a file \(expected a NumPy \.npy file\)/);
   });
 });
 

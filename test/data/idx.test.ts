@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIdx } from '../../src/data/idx.ts';
 import { datasetFromIdx } from '../../src/data/imageDataset.ts';
 import { TestRandom } from '../helpers/random.ts';
+import { concat } from '../reliability/hostile.ts';
 import { gzip, idxFile, randomBytes } from './fixtures.ts';
 
 describe('parseIdx', () => {
@@ -34,6 +35,28 @@ describe('parseIdx', () => {
     badLength[packed.length - 1] = 0x7f;
     expect(() => parseIdx(badLength, 'a.gz')).toThrow(/a\.gz: damaged gzip data \(inflates to 76 bytes, trailer says/);
     expect(() => parseIdx(packed.subarray(0, 12), 'a.gz')).toThrow(/a\.gz: /);
+  });
+
+  it('reads multi-member gzip (gzip -c a >> f; gzip -c b >> f), split anywhere, even inside the header', () => {
+    const members = (...cuts: number[]) => concat([0, ...cuts].map((from, i) => gzip(file.subarray(from, cuts[i] ?? file.length))));
+    for (const bytes of [members(16), members(6), members(2, 17, 40), members(76)]) {
+      const idx = parseIdx(bytes, 'multi.gz');
+      expect(idx.shape).toEqual([3, 4, 5]);
+      expect(Array.from(idx.data)).toEqual(Array.from(pixels));
+    }
+  });
+
+  it("checks every member's trailer, and refuses bytes after the last member", () => {
+    const first = gzip(file.subarray(0, 30));
+    const damaged = first.slice();
+    damaged[first.length - 8]! ^= 1;
+    expect(() => parseIdx(concat([damaged, gzip(file.subarray(30))]), 'm.gz')).toThrow(/^m\.gz: damaged gzip data \(CRC-32 mismatch\)/);
+    expect(() => parseIdx(concat([gzip(file), Uint8Array.from([1, 2, 3])]), 'm.gz')).toThrow(/^m\.gz: damaged gzip data/);
+  });
+
+  it('refuses data past the declared shape as it inflates', () => {
+    const longer = gzip(concat([file, new Uint8Array(1)]));
+    expect(() => parseIdx(longer, 'l.gz')).toThrow(/^l\.gz: gzip data runs past the 76 bytes its IDX header declares \(shape \[3, 4, 5\]\); stopped inflating at 77 bytes/);
   });
 });
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePngImage, readPngFolder, readPngHeader } from '../../src/data/pngFolder.ts';
+import { zlibSync } from 'fflate';
+import { concat, deflateBomb, ihdr, PNG_SIGNATURE, pngChunk, zlibWrap } from '../reliability/hostile.ts';
 import { png } from './fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'espgpu-png-'));
@@ -60,6 +62,30 @@ describe('decodePngImage', () => {
     badDepth[24] = 3;
     expect(() => readPngHeader(badDepth, 'h.png')).toThrow(/^h\.png: bit depth 3 is not valid for a greyscale PNG/);
   });
+
+  it('checks the chunk list before decoding: order, duplicates, and image data of exactly the declared size', () => {
+    const header = pngChunk('IHDR', ihdr(2, 2));
+    const data = (bytes: number) => pngChunk('IDAT', zlibSync(new Uint8Array(bytes)));
+    const end = pngChunk('IEND', new Uint8Array(0));
+    const file = (...chunks: Uint8Array[]) => concat([PNG_SIGNATURE, ...chunks]);
+    // 2 rows of a filter byte and 2 samples: 6 bytes.
+    expect(Array.from(decodePngImage(file(header, data(6), end), 'ok.png').pixels)).toEqual([0, 0, 0, 0]);
+    expect(() => decodePngImage(file(header, data(5), end), 's.png')).toThrow(/^s\.png: damaged PNG \(the image data inflates to 5 bytes, IHDR declares 6 for 2×2 greyscale at 8 bits\)/);
+    expect(() => decodePngImage(file(header, header, data(6), end), 'h.png')).toThrow(/^h\.png: damaged PNG \(a second IHDR chunk at byte 33\)/);
+    expect(() => decodePngImage(file(header, end), 'n.png')).toThrow(/^n\.png: damaged PNG \(no IDAT chunk/);
+    const tEXt = pngChunk('tEXt', new TextEncoder().encode('a\0b'));
+    expect(() => decodePngImage(file(header, data(6), tEXt, data(0), end), 'c.png')).toThrow(/^c\.png: damaged PNG \(the IDAT chunks are not consecutive\)/);
+    expect(() => decodePngImage(file(header, pngChunk('ABCD', new Uint8Array(1)), data(6), end), 'u.png')).toThrow(/^u\.png: damaged PNG \(unknown critical chunk ABCD/);
+    expect(() => decodePngImage(file(header, data(6)), 'e.png')).toThrow(/^e\.png: damaged PNG \(the file ends at byte \d+, before an IEND chunk\)/);
+  });
+
+  it('drops ancillary chunks unread: an ICC profile that inflates to 1 GiB costs nothing', () => {
+    const iccBomb = pngChunk('iCCP', concat([new TextEncoder().encode('icc\0\0'), zlibWrap(deflateBomb(new Uint8Array(0), 1024))]));
+    const bytes = concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr(2, 2)), iccBomb, pngChunk('IDAT', zlibSync(new Uint8Array(6))), pngChunk('IEND', new Uint8Array(0))]);
+    const start = performance.now();
+    expect(decodePngImage(bytes, 'icc.png').pixels.length).toBe(4);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
 });
 
 describe('readPngFolder', () => {
@@ -93,6 +119,11 @@ describe('readPngFolder', () => {
     expect(() => readPngFolder(join(root, 'nowhere'))).toThrow(/nowhere: folder not found or not readable \(expected one subfolder per class holding \.png files\)/);
     expect(() => readPngFolder(folder('flat', { 'a.png': grey(0) }))).toThrow(/flat: no class subfolders/);
     expect(() => readPngFolder(folder('empty-class', { 'a/1.png': grey(0), 'b/readme.txt': 'x' }))).toThrow(/empty-class[/\\]b: class folder has no \.png files/);
+  });
+
+  it('names an entry called *.png that is a folder', () => {
+    const dir = folder('png-folder-entry', { 'a/1.png': grey(0), 'a/2.png/inside.txt': 'x' });
+    expect(() => readPngFolder(dir)).toThrow(/png-folder-entry[/\\]a[/\\]2\.png: is a directory, not a PNG file/);
   });
 
   it('names a damaged file inside the folder', () => {

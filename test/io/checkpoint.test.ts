@@ -197,6 +197,15 @@ describe('safetensors files', () => {
     expectRefused(rawFile({ __metadata__: { checksum: 'XYZ' }, a: entry }, 8), /the checksum "XYZ" is not 8 lowercase hex digits/);
     expectRefused(rawFile({ __metadata__: meta, a: entry }, 8), /checksum mismatch \(stored 00000000, computed [0-9a-f]{8}\): the file is damaged/);
   });
+
+  it('names a field nested 100,000 deep instead of overflowing the stack (found by test/reliability/fuzz.test.ts)', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expectRefused(rawFile(null, 0, `{"__metadata__":{"step":${deep}}}`), /metadata "step" is \[\[\[\[…\]\]\]\], not a string/);
+    const tensor = (field: string) => `{"__metadata__":{},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],${field}:${deep}}}`;
+    expectRefused(rawFile(null, 8, tensor('"shape"')), /tensor "a" has shape \[\[\[\[…\]\]\]\], not a list of non-negative integers/);
+    expectRefused(rawFile(null, 8, tensor('"data_offsets"')), /tensor "a" has data_offsets \[\[\[\[…\]\]\]\], not \[begin, end\]/);
+    expectRefused(rawFile(null, 8, tensor('"dtype"')), /tensor "a" has dtype \[\[\[\[…\]\]\]\]; espgpu checkpoints hold F32 only/);
+  });
 });
 
 describe('training checkpoints', () => {

@@ -65,6 +65,25 @@ describe('resolveRunSpec', () => {
     expect(bad({ crop: { padding: -1 } })).toThrow(/augmentation.crop.padding must be an integer ≥ 0, got -1/);
   });
 
+  it('names the spec in every augmentation error and never throws a TypeError (found by test/reliability/fuzz.test.ts)', () => {
+    const bad = (augmentation: unknown, data?: object) => () => resolveRunSpec({ augmentation, data } as RunSpec, 'spec.json');
+    const cases: [() => unknown, RegExp][] = [
+      [bad({ method: 'esp', esp: { epsilon: '1' } }), /^spec\.json: ESP settings: epsilon \(ε\) must be a number ≥ 0, got "1"$/],
+      [bad({ method: 'l2', l2: { epsilon: '1' } }), /^spec\.json: L2 noise settings: epsilon \(ε\) must be a number > 0, got "1"$/],
+      [bad({ labelSmoothing: '0.1' }), /^spec\.json: augmentation: labelSmoothing must be a number in \[0, 1\), got "0.1"$/],
+      [bad({ method: 'esp' }), /^spec\.json: augmentation method uses "esp": give esp.epsilon/],
+      [bad({ normalization: {} }), /^spec\.json: normalization must give mean and std for each of the 1 channels, got undefined and undefined$/],
+      [bad({ normalization: { mean: [0.5], std: 4 } }), /^spec\.json: normalization must give mean and std for each of the 1 channels, got 1 and 4$/],
+      [bad({ range: 0 }), /^spec\.json: augmentation.range must be \[lo, hi\] with finite lo < hi, got 0$/],
+    ];
+    for (const [call, message] of cases) {
+      expect(call).toThrow(ValidationError);
+      expect(call).toThrow(message);
+    }
+    // The cifar preset normalises 3 channels; Fashion-MNIST (the default data) has 1.
+    expect(() => resolveRunSpec({ preset: 'cifar' }, 'spec.json')).toThrow(/^spec\.json: normalization must give mean and std for each of the 1 channels, got 3 and 3$/);
+  });
+
   it('leaves what only the data can tell to checkRunData: a PNG folder has its own classes and channels', () => {
     const run = resolveRunSpec({ augmentation: { method: 'esp', esp: { epsilon: 1, xi: 0.6 } }, data: { dataset: 'png-folder', dir: 'x' } });
     expect(() => checkRunData(run, tinyDataset(10, 1))).not.toThrow();
