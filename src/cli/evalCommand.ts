@@ -9,6 +9,7 @@ import { decodeSafetensors, decodeTrainingCheckpoint, CheckpointError } from '..
 import { createModel } from '../nn/models/index.ts';
 import { Classifier } from '../train/classifier.ts';
 import { classifierPredictor, cleanError } from '../train/evaluate.ts';
+import { firstNonFinite } from '../train/trainer.ts';
 import { modelLayout, writeWeights } from '../train/weights.ts';
 import { integerAtLeast } from './arguments.ts';
 import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withDeviceOptions, withGpu, withSuiteSourceOptions, type SuiteArgs } from './shared.ts';
@@ -19,6 +20,7 @@ interface EvalArgs extends SuiteArgs {
   dataDir?: string;
   validation?: number;
   json?: boolean;
+  allowNonFinite?: boolean;
   adapter?: string;
   tune: boolean;
 }
@@ -39,12 +41,16 @@ export function describeCheckpoint(bytes: Uint8Array, path: string): SavedRun {
 }
 
 /** The checkpoint's model on `gpu` with its weights and batch-norm statistics, for evaluation (no optimizer). Caller disposes. */
-export function checkpointClassifier(gpu: Gpu, bytes: Uint8Array, path: string, saved: SavedRun, classes: number): Classifier {
+export function checkpointClassifier(gpu: Gpu, bytes: Uint8Array, path: string, saved: SavedRun, classes: number, allowNonFinite = false): Classifier {
   const classifier = new Classifier(gpu, createModel(saved.model, { seed: saved.seed, classes }), saved.seed, {
     momentum: 0, nesterov: false, weightDecay: 0, schedule: () => 0,
   });
   try {
-    writeWeights(gpu, classifier.store, decodeTrainingCheckpoint(bytes, path, modelLayout(saved.model, classifier.store)));
+    const weights = decodeTrainingCheckpoint(bytes, path, modelLayout(saved.model, classifier.store));
+    // A diverged network's error is meaningless (all-NaN logits all pick class 0).
+    const bad = allowNonFinite ? undefined : firstNonFinite({ parameters: weights.parameters, state: weights.state });
+    if (bad) throw new CheckpointError(path, `holds ${bad}: its predictions would mean nothing (--allow-non-finite evaluates it anyway)`);
+    writeWeights(gpu, classifier.store, weights);
     return classifier;
   } catch (error) {
     classifier.dispose();
@@ -61,6 +67,7 @@ export function addEvalCommand(program: Command): Command {
     .option('--data-dir <dir>', 'folder holding the dataset')
     .option('--validation <n>', 'evaluate on the last n training images (the split `train --validation n` held out) instead of the test set', integerAtLeast('--validation', 1))
     .addOption(new Option('--suite <name>', 'corruption suite').choices(SUITE_NAMES))
+    .option('--allow-non-finite', 'evaluate a checkpoint holding NaN or ±Inf weights (refused by default)')
     .option('--json', 'print the result as JSON');
   return withDeviceOptions(withSuiteSourceOptions(command))
     .action(async (args: EvalArgs) => {
@@ -70,7 +77,7 @@ export function addEvalCommand(program: Command): Command {
       const log = args.json ? () => {} : (line: string) => console.log(line);
       await withGpu(args.adapter, async (gpu) => {
         await tuneGemmForCommand(gpu, args.tune, log);
-        const classifier = checkpointClassifier(gpu, bytes, args.checkpoint, saved, test.classes);
+        const classifier = checkpointClassifier(gpu, bytes, args.checkpoint, saved, test.classes, args.allowNonFinite);
         try {
           const predictor = classifierPredictor(classifier, { batchSize: 250, normalization: saved.normalization });
           const clean = await cleanError(predictor, test);

@@ -22,7 +22,7 @@ program
   .option('--json', 'print JSON')
   .action(async (opts: { adapter?: string; json?: boolean }) => {
     await withGpu(opts.adapter, async (gpu) => {
-      const info = { adapter: gpu.esp.adapter, limits: gpu.esp.limits, features: [...gpu.esp.features].sort() };
+      const info = { adapter: gpu.acquired.adapter, limits: gpu.acquired.limits, features: [...gpu.acquired.features].sort() };
       if (opts.json) console.log(JSON.stringify(info, null, 2));
       else {
         const a = info.adapter;
@@ -68,7 +68,8 @@ withDeviceOptions(withAugmentationOptions(demo, { method: 'esp', epsilon: 1.5, g
     ...Object.fromEntries(Object.entries({ epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed }).filter(([, v]) => v !== undefined)),
     augmentation: augmentationFromArgs(args, DEMO.augmentation),
   };
-  await runTraining(resolveRunSpec(spec, 'demo'), { title: 'espgpu demo', adapter: args.adapter, tune: args.tune });
+  const { exitCode } = await runTraining(resolveRunSpec(spec, 'demo'), { title: 'espgpu demo', adapter: args.adapter, tune: args.tune });
+  process.exitCode = exitCode;
 });
 
 addTrainCommand(program);

@@ -5,7 +5,8 @@
 import { SingleBar } from 'cli-progress';
 import type { ImageDataset } from '../data/imageDataset.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
+import { existsSync, statSync } from 'node:fs';
+import { checkWritable, nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
 import { curvesSvg, type CurvePoints } from '../io/curves.ts';
 import { createModel } from '../nn/models/index.ts';
 import { deadNetworkWatch } from '../train/deadNetwork.ts';
@@ -22,7 +23,37 @@ export interface RunDisplay {
   tune: boolean;
 }
 
-export async function runTraining(run: ResolvedRun, display: RunDisplay): Promise<'completed' | 'aborted'> {
+/** The exit code of a run stopped by `signal`: 128 + its number, as shells report it. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+export interface RunOutcome {
+  status: 'completed' | 'aborted';
+  /** The exit code the command should end with: 0, or 128 + the signal that stopped it. */
+  exitCode: number;
+}
+
+/**
+ * Everything that can be known wrong before the data is read and the device set up: every
+ * output path writable (a probe file in its folder), a fresh run not about to overwrite a
+ * checkpoint, the checkpoint to resume from and the suite folder present.
+ */
+export function preflight(run: ResolvedRun): void {
+  const { outputs } = run;
+  for (const [what, path] of [['checkpoint', outputs.checkpoint], ['metrics', outputs.metrics], ['curve', outputs.curve]] as const) {
+    if (path !== undefined) checkWritable(path, `--${what}`);
+  }
+  if (outputs.resume !== undefined && !existsSync(outputs.resume)) throw new Error(`--resume ${outputs.resume}: no such checkpoint`);
+  if (outputs.resume === undefined && outputs.checkpoint !== undefined && existsSync(outputs.checkpoint)) {
+    throw new Error(`--checkpoint ${outputs.checkpoint} already exists: resume from it (--resume ${outputs.checkpoint}) or choose another file`);
+  }
+  if (outputs.suiteDir !== undefined && !statSync(outputs.suiteDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`--suite-dir ${outputs.suiteDir}: no such folder`);
+  }
+}
+
+export async function runTraining(run: ResolvedRun, display: RunDisplay): Promise<RunOutcome> {
+  preflight(run);
   const { train, test, evaluatedOn } = loadTrainingData(run.data.dataset, run.data.dir, run.data);
   checkRunData(run, train);
   return withGpu(display.adapter, async (gpu) => {
@@ -34,9 +65,19 @@ export async function runTraining(run: ResolvedRun, display: RunDisplay): Promis
 async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, train: ImageDataset, test: ImageDataset, evaluatedOn: 'test' | 'validation') {
   const { recipe, outputs } = run;
   const log = display.json ? () => {} : (line: string) => console.log(line);
+  // SIGINT, SIGTERM (timeout, docker, systemd, SLURM) and SIGHUP stop at the next step
+  // boundary with a checkpoint; once training is over, they end the evaluation at once.
   const abort = new AbortController();
-  const onInterrupt = () => abort.abort();
-  process.once('SIGINT', onInterrupt);
+  let stoppedBy: StopSignal | undefined;
+  let evaluating = false;
+  const onSignal = (signal: StopSignal) => {
+    stoppedBy ??= signal;
+    if (!evaluating) return abort.abort();
+    console.error(`${display.title}: ${signal} during the final evaluation: stopped; the checkpoint is complete`);
+    process.exit(SIGNAL_EXIT_CODES[signal]);
+  };
+  const signals = Object.keys(SIGNAL_EXIT_CODES) as StopSignal[];
+  for (const signal of signals) process.on(signal, onSignal);
   const trainer = new Trainer(gpu, {
     ...recipe,
     model: (seed) => createModel(recipe.modelName, { seed, classes: train.classes }),
@@ -45,12 +86,13 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
     seed: run.seed,
     checkpoint: outputs.checkpoint ? { path: outputs.checkpoint, everySteps: outputs.checkpointEvery } : undefined,
     resume: outputs.resume,
+    allowNonFinite: outputs.allowNonFinite,
     metricsPath: outputs.metrics,
     files: nodeFileStore,
     signal: abort.signal,
   });
   log(`${display.title}: ${recipe.modelName} (${trainer.classifier.store.count.toLocaleString('en-US')} parameters) on ${run.data.dataset} ` +
-    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn}), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${describeMethod(run)}; ${gpu.esp.adapter.description}`);
+    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn}), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${describeMethod(run)}; ${gpu.acquired.adapter.description}`);
   const bar = !display.json && process.stdout.isTTY ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  loss {loss}  {speed} img/s  ETA {eta_formatted}' }) : undefined;
   bar?.start(trainer.totalSteps, 0, { epoch: 1, loss: '-', speed: '-' });
   trainer.on('step', (e) => {
@@ -85,6 +127,7 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
   });
   try {
     const done = await trainer.run();
+    evaluating = true;
     bar?.stop();
     log(`${done.status} at step ${done.step}/${done.totalSteps} in ${done.seconds.toFixed(1)} s`);
     if (outputs.curve) {
@@ -97,10 +140,10 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
       const result = { model: recipe.modelName, dataset: run.data.dataset, evaluatedOn, trainImages: train.shape[0], method: run.method, seed: run.seed, recipe, done, corruption };
       console.log(JSON.stringify(result, null, 2));
     }
-    return done.status;
+    return { status: done.status, exitCode: stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 0 };
   } finally {
     bar?.stop();
-    process.off('SIGINT', onInterrupt);
+    for (const signal of signals) process.off(signal, onSignal);
     trainer.dispose();
   }
 }

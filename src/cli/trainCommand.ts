@@ -1,6 +1,6 @@
 // `espgpu train`: a RunSpec from the flags, or from a JSON file (--spec) with any flags given
 // on top, resolved and checked before anything is read or the device is touched, then run by
-// runTraining.ts. Exit codes: 0 done, 1 error, 130 stopped.
+// runTraining.ts. Exit codes: 0 done, 1 error, 130 / 143 / 129 stopped by SIGINT / SIGTERM / SIGHUP.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
@@ -28,6 +28,7 @@ interface TrainArgs extends SuiteArgs, AugmentationArgs {
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
+  allowNonFinite?: boolean;
   metrics?: string;
   curve?: string;
   json?: boolean;
@@ -62,7 +63,7 @@ export function runSpecOf(args: TrainArgs, file: RunSpec = {}): RunSpec {
   const data: DataSpec = { ...file.data, ...given({ dataset: args.dataset, dir: args.dataDir, validation: args.validation, trainLimit: args.trainLimit, evalLimit: args.evalLimit }) };
   const outputs: OutputSpec = {
     ...file.outputs,
-    ...given({ checkpoint: args.checkpoint, checkpointEvery: args.checkpointEvery, resume: args.resume, metrics: args.metrics, curve: args.curve, suite: args.suite, suiteDir: args.suiteDir, suiteLimit: args.suiteLimit }),
+    ...given({ checkpoint: args.checkpoint, checkpointEvery: args.checkpointEvery, resume: args.resume, allowNonFinite: args.allowNonFinite, metrics: args.metrics, curve: args.curve, suite: args.suite, suiteDir: args.suiteDir, suiteLimit: args.suiteLimit }),
   };
   const schedule = args.warmupEpochs === undefined ? file.schedule : { ...file.schedule, warmupEpochs: args.warmupEpochs };
   return {
@@ -95,6 +96,7 @@ export function addTrainCommand(program: Command): Command {
     .option('--checkpoint <file>', 'safetensors checkpoint written at the end, on Ctrl-C, and every --checkpoint-every steps')
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerAtLeast('--checkpoint-every', 1))
     .option('--resume <file>', 'continue the run that wrote this checkpoint (same settings)')
+    .option('--allow-non-finite', 'resume from a checkpoint holding NaN or ±Inf values (refused by default)')
     .option('--metrics <file>', 'append JSON lines: start, step, epoch, checkpoint, done')
     .option('--curve <file.svg>', "write this session's loss and clean-error curves as SVG at the end")
     .addOption(new Option('--suite <name>', 'corruption suite for the final evaluation').choices(SUITE_NAMES))
@@ -102,7 +104,7 @@ export function addTrainCommand(program: Command): Command {
   return withDeviceOptions(withSuiteSourceOptions(command)).action(async (args: TrainArgs) => {
     const file = args.spec ? readRunSpecFile(args.spec) : undefined;
     const run = resolveRunSpec(runSpecOf(args, file), args.spec ? `--spec ${args.spec}` : 'train');
-    const status = await runTraining(run, { title: 'espgpu train', json: args.json, adapter: args.adapter, tune: args.tune });
-    if (status === 'aborted') process.exitCode = 130;
+    const { exitCode } = await runTraining(run, { title: 'espgpu train', json: args.json, adapter: args.adapter, tune: args.tune });
+    process.exitCode = exitCode;
   });
 }

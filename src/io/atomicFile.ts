@@ -4,7 +4,7 @@
 // leaves the old checkpoint or the new one, never a mix. A metrics line is one append.
 // The Trainer sees only the FileStore interface; a browser can implement it over OPFS.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { access, appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -25,8 +25,8 @@ export interface FileStore {
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  // The name ends in .tmp (git-ignored), and is unique per process and call.
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  removeStaleTemporaries(folder);
+  const temporary = temporaryName(path);
   try {
     const handle = await open(temporary, 'wx');
     try {
@@ -47,7 +47,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   const folder = dirname(path);
   mkdirSync(folder, { recursive: true });
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  removeStaleTemporaries(folder);
+  const temporary = temporaryName(path);
   try {
     const fd = openSync(temporary, 'wx');
     try {
@@ -60,6 +61,64 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+// The name ends in .tmp (git-ignored), and is unique per process and call; the pid in it
+// tells a temporary of a live writer from one a killed process left behind.
+const TEMPORARY = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporaries that processes no longer alive left in `folder` (a kill -9 between
+ * the write and the rename): the next write there cleans up after it. Best effort: a folder
+ * that cannot be listed is left as it is.
+ */
+export function removeStaleTemporaries(folder: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const pid = Number(TEMPORARY.exec(name)?.[1] ?? Number.NaN);
+    return Number.isSafeInteger(pid) && pid !== process.pid && !processIsAlive(pid);
+  });
+  for (const name of stale) rmSync(join(folder, name), { force: true });
+  return stale;
+}
+
+/**
+ * Checks, before a run starts, that `path` could be written: creates its folder and a probe
+ * file in it, then removes the probe. Errors name the path and the system's reason.
+ */
+export function checkWritable(path: string, what: string): void {
+  const probe = temporaryName(path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(probe, 'wx'));
+  } catch (error) {
+    throw new Error(`${what} ${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  } finally {
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // The probe was never made (its folder is not one): nothing to remove.
+    }
   }
 }
 

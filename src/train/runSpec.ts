@@ -7,7 +7,7 @@
 import { checkAugmentation } from '../augment/pipeline.ts';
 import { MAX_CLASSES, type ImageDataset } from '../data/imageDataset.ts';
 import { MODEL_NAMES } from '../nn/models/index.ts';
-import { checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString, checkU32, ValidationError } from '../validate.ts';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString, checkU32, ValidationError } from '../validate.ts';
 import { PRESET_NAMES, RECIPE_SPEC_FIELDS, resolveRecipe, type RecipeSpec, type TrainingRecipe } from './presets.ts';
 
 // The names are datasets.ts's and its suites'; repeated here so that this module stays free
@@ -41,6 +41,8 @@ export interface OutputSpec {
   checkpointEvery?: number;
   /** Continue the run that wrote this checkpoint; checkpoints go on to `checkpoint` (default: the same file). */
   resume?: string;
+  /** Resume from a checkpoint holding NaN or ±Inf (refused by default). */
+  allowNonFinite?: boolean;
   /** JSON lines: start, step, epoch, checkpoint, done. */
   metrics?: string;
   /** The session's loss and clean-error curves, SVG. */
@@ -110,7 +112,7 @@ function resolveData(where: string, data: DataSpec): ResolvedRun['data'] {
 
 function resolveOutputs(where: string, outputs: OutputSpec): OutputSpec {
   checkObject(where, 'outputs', outputs);
-  checkKnownKeys(`${where}: outputs`, outputs, ['checkpoint', 'checkpointEvery', 'resume', 'metrics', 'curve', 'suite', 'suiteDir', 'suiteLimit']);
+  checkKnownKeys(`${where}: outputs`, outputs, ['checkpoint', 'checkpointEvery', 'resume', 'allowNonFinite', 'metrics', 'curve', 'suite', 'suiteDir', 'suiteLimit']);
   for (const field of ['checkpoint', 'resume', 'metrics', 'curve', 'suiteDir'] as const) {
     if (outputs[field] !== undefined) checkString(where, `outputs.${field}`, outputs[field]);
   }
@@ -118,6 +120,7 @@ function resolveOutputs(where: string, outputs: OutputSpec): OutputSpec {
     if (outputs[field] !== undefined) checkInteger(where, `outputs.${field}`, outputs[field], { min: 1 });
   }
   if (outputs.suite !== undefined) checkOneOf(where, 'outputs.suite', outputs.suite, RUN_SUITES);
+  if (outputs.allowNonFinite !== undefined) checkBoolean(where, 'outputs.allowNonFinite', outputs.allowNonFinite);
   if (outputs.checkpointEvery !== undefined && outputs.checkpoint === undefined && outputs.resume === undefined) {
     throw new ValidationError(`${where}: outputs.checkpointEvery needs outputs.checkpoint (or resume), the file to write`);
   }

@@ -16,7 +16,7 @@ import { MetricsWriter } from '../io/metrics.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Classifier, type StepResult } from './classifier.ts';
 import { classifierPredictor, cleanError } from './evaluate.ts';
-import { modelLayout, readWeights, writeWeights } from './weights.ts';
+import { modelLayout, readWeights, writeWeights, type NamedWeights } from './weights.ts';
 import { checkSchedule, checkSgd, scheduleFor, type ScheduleSettings, type SgdRecipe } from './presets.ts';
 import { checkInteger, ValidationError } from '../validate.ts';
 
@@ -71,6 +71,16 @@ export interface TrainerOptions {
    * GPU (predict a probe set) or wait for a slow consumer without disturbing a step.
    */
   afterStep?: (step: number) => Promise<void> | void;
+  /**
+   * Resume from (or evaluate) a checkpoint holding NaN or ±Inf values (default false: refused).
+   * Training itself always stops at a non-finite loss and never writes non-finite weights.
+   */
+  allowNonFinite?: boolean;
+}
+
+/** Training produced (or was asked to start from) NaN or ±Inf: the run stops, no such checkpoint is written. */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
 }
 
 export interface StepEvent {
@@ -286,9 +296,8 @@ export class Trainer {
         pace.images += batchSize;
         pace.steps++;
         const lastOfEpoch = step % stepsPerEpoch === stepsPerEpoch - 1;
-        // Reading the loss waits for the GPU: only when someone will see it.
-        const watched = this.listeners.step.size > 0 || this.metrics;
-        if (watched && ((step + 1) % reportEvery === 0 || lastOfEpoch)) await this.reportStep(step, result, pace, session);
+        // Reading the loss waits for the GPU: every reportEvery steps, to see it and to stop a diverged run.
+        if ((step + 1) % reportEvery === 0 || lastOfEpoch) await this.reportStep(step, result, pace, session);
         gpu.release(result.loss, result.correct);
         step++;
         const every = this.options.checkpoint?.everySteps;
@@ -320,6 +329,13 @@ export class Trainer {
   private async reportStep(step: number, result: StepResult, pace: { since: number; images: number; steps: number }, session: number): Promise<void> {
     const [loss] = await this.gpu.read(result.loss);
     const [correct] = await this.gpu.readU32(result.correct);
+    if (!Number.isFinite(loss)) {
+      // The step's tensors go back before the error leaves the loop.
+      this.gpu.release(result.loss, result.correct);
+      const kept = this.lastCheckpointStep >= 0 ? `; ${this.options.checkpoint!.path} keeps step ${this.lastCheckpointStep}` : '';
+      throw new NonFiniteError(`Trainer: the loss is ${loss} at step ${step + 1}: training diverged, so it stopped without writing a checkpoint${kept}. A lower learning rate or a warm-up usually avoids it.`);
+    }
+    if (this.listeners.step.size === 0 && !this.metrics) return;
     const now = performance.now();
     const event: StepEvent = {
       epoch: Math.floor(step / this.stepsPerEpoch),
@@ -358,13 +374,19 @@ export class Trainer {
 
   private async saveCheckpoint(step: number): Promise<void> {
     const { path } = this.options.checkpoint!;
+    const weights = await readWeights(this.gpu, this.classifier.store);
+    const bad = firstNonFinite(weights);
+    if (bad) {
+      const kept = this.lastCheckpointStep >= 0 ? `${path} keeps step ${this.lastCheckpointStep}` : `nothing was written to ${path}`;
+      throw new NonFiniteError(`Trainer: ${bad} at step ${step}: training diverged; the checkpoint was not written (${kept}). A lower learning rate or a warm-up usually avoids it.`);
+    }
     const checkpoint: TrainingCheckpoint = {
       model: this.modelName,
       step,
       epoch: Math.floor(step / this.stepsPerEpoch),
       seed: this.seed,
       settings: this.settings,
-      ...(await readWeights(this.gpu, this.classifier.store)),
+      ...weights,
     };
     await this.options.files!.replace(path, encodeTrainingCheckpoint(checkpoint, this.layout()));
     this.lastCheckpointStep = step;
@@ -381,6 +403,8 @@ export class Trainer {
       throw new Error(`Trainer: cannot read checkpoint ${path} to resume from (${(error as Error).message})`);
     }
     const checkpoint = decodeTrainingCheckpoint(bytes, path, this.layout());
+    const bad = this.options.allowNonFinite ? undefined : firstNonFinite(checkpoint);
+    if (bad) throw new NonFiniteError(`Trainer: checkpoint ${path} holds ${bad}: resuming would train on it (allowNonFinite, --allow-non-finite, resumes anyway)`);
     const differences = settingsDifferences(JSON.parse(JSON.stringify(this.settings)), checkpoint.settings);
     if (differences.length > 0) {
       throw new Error(`Trainer: checkpoint ${path} is from a run with other settings, so resuming would not continue it: ${differences.slice(0, 6).join('; ')}`);
@@ -392,6 +416,17 @@ export class Trainer {
     if (path === this.options.checkpoint?.path) this.lastCheckpointStep = checkpoint.step;
     return checkpoint.step;
   }
+}
+
+/** "parameters conv1.weight[12] = NaN", naming the first NaN or ±Inf of a model's tensors, else undefined. */
+export function firstNonFinite(weights: Partial<NamedWeights>): string | undefined {
+  for (const kind of ['parameters', 'momentum', 'state'] as const) {
+    for (const [name, values] of weights[kind] ?? []) {
+      const at = values.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) return `${kind} ${name}[${at}] = ${values[at]}`;
+    }
+  }
+  return undefined;
 }
 
 function checkSameKind(dataset: ImageDataset, testSet: ImageDataset, where: string): void {
