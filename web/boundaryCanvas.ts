@@ -1,7 +1,7 @@
 // Draws a two-class decision map: each grid cell shaded by the predicted probability of class 1
 // (blue for class 0, orange for class 1, paler where the model is less sure, a dark line where
 // the prediction changes sides), scaled up to the canvas, with the training points on top.
-import { SPIRAL_RANGE, type Points } from './spiralData.ts';
+import { SPIRAL_RANGE, type Points } from '../src/data/spiral.ts';
 
 const CLASS_RGB = [
   [37, 99, 235],

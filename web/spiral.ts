@@ -7,7 +7,7 @@ import type { AugmentationOptions } from '../src/augment/pipeline.ts';
 import { startTrainerWorker, type TrainerWorker } from '../src/worker/client.ts';
 import type { TrainProgress } from '../src/worker/trainerApi.ts';
 import { classOneColumn, drawBoundary } from './boundaryCanvas.ts';
-import { gridPoints, SPIRAL_RANGE, twoClassAccuracy, twoSpirals } from './spiralData.ts';
+import { gridPoints, SPIRAL_RANGE, twoClassAccuracy, twoSpirals } from '../src/data/spiral.ts';
 
 interface Settings {
   epsilon: number;

@@ -2,8 +2,8 @@
 // sampled grid, and how sure the model is near the data. They live apart from the rendering and
 // the run because they are what the JSON sidecar reports and what the test checks on hand-made
 // maps; the rendering borrows boundaryCells only to draw the same contour it measures from.
-// Distances are in the plot's units (web/spiralData.ts SPIRAL_RANGE), to a grid cell's accuracy.
-import { SPIRAL_RANGE, type Points } from '../../web/spiralData.ts';
+// Distances are in the plot's units (src/data/spiral.ts SPIRAL_RANGE), to a grid cell's accuracy.
+import { SPIRAL_RANGE, type Points } from '../../src/data/spiral.ts';
 
 /** Grid cells within this radius of the centre count as "near the data" (the arms end at about 1.2). */
 export const NEAR_DATA_RADIUS = 1.3;

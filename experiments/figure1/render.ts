@@ -2,7 +2,7 @@
 // probability as a two-colour map with the 0.5 contour dark, the training points on top and a
 // title above. It produces raw RGB pixels (Picture); encoding the PNG and writing files is the
 // run's job (spiral.ts), so the test can check colours and layout without touching the disk.
-import { SPIRAL_RANGE, type Points } from '../../web/spiralData.ts';
+import { SPIRAL_RANGE, type Points } from '../../src/data/spiral.ts';
 import { boundaryCells } from './boundaryStatistics.ts';
 import { drawText, TEXT_SCALE } from './pixelFont.ts';
 

@@ -21,7 +21,7 @@ import type { AugmentationOptions } from '../../src/augment/pipeline.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
-import { gridPoints, SPIRAL_RANGE, twoSpirals, type Points } from '../../web/spiralData.ts';
+import { gridPoints, SPIRAL_RANGE, twoSpirals, type Points } from '../../src/data/spiral.ts';
 import { boundaryStatistics, NEAR_DATA_RADIUS, type BoundaryStatistics } from './boundaryStatistics.ts';
 import { renderFigure, type Panel } from './render.ts';
 
@@ -150,7 +150,7 @@ export async function runFigure1(options: Figure1Options): Promise<Figure1Result
  * can crash in Dawn's threads (src/cli/shared.ts withGpu waits the same way).
  */
 async function disposeDevice(trainer: TrainerApi, device: WorkerDevice): Promise<void> {
-  const lost = device.get().esp.lost;
+  const lost = device.get().acquired.lost;
   trainer.dispose();
   await lost.catch(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -13,7 +13,7 @@ import { renderFigure, type Picture } from '../../experiments/figure1/render.ts'
 import { classOneProbabilities, parseFigure1Args, runFigure1 } from '../../experiments/figure1/spiral.ts';
 import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
-import { gridPoints, type Points } from '../../web/spiralData.ts';
+import { gridPoints, type Points } from '../../src/data/spiral.ts';
 
 // The layout, restated: 8 white pixels around and between panels, a title band of 7 glyph rows
 // × 2 pixels + 8 above the panels, one pixel a grid cell.
