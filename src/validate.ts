@@ -102,3 +102,19 @@ function previewArray(items: readonly unknown[], depth: number): string {
   const shown = items.slice(0, 10).map((v) => (Array.isArray(v) ? previewArray(v, depth + 1) : typeof v === 'string' ? JSON.stringify(v.slice(0, 80)) : v !== null && typeof v === 'object' ? '{…}' : String(v)));
   return `[${shown.join(',')}${items.length > 10 ? ',…' : ''}]`;
 }
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A number typed by a person (a flag, a form field): decimal notation only — no blanks, no
+ * hex, no empty string, nothing that overflows to Infinity — within `range`, and an integer
+ * when `integer`. The error quotes the text as it was given.
+ */
+export function parseDecimal(field: string, text: string, range: NumberRange = {}, integer = false): number {
+  const x = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!(Number.isFinite(x) && inRange(x, range) && (!integer || Number.isSafeInteger(x)))) {
+    throw new ValidationError(`${field} must be ${integer ? 'an integer' : 'a number'}${describeRange(range)}, got ${JSON.stringify(text)}`);
+  }
+  return x;
+}
+

@@ -22,7 +22,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { integerAtLeast, nonNegativeNumber, positiveNumber } from '../../src/cli/arguments.ts';
+import { integerAtLeast, nonNegativeNumber, positiveNumber } from '../options.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { espgpu } from '../study/runner.ts';
 import { existingSyntheticCifar, writeSyntheticCifar, type SyntheticCifarMarker, type SyntheticCifarSettings } from './syntheticCifar.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { integerAtLeast, positiveNumber } from '../../src/cli/arguments.ts';
+import { integerAtLeast, positiveNumber } from '../options.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
 import { DID_NOT_TRAIN_ERROR, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
