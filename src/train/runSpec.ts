@@ -12,12 +12,12 @@ import { PRESET_NAMES, RECIPE_SPEC_FIELDS, resolveRecipe, type RecipeSpec, type 
 
 // The names are datasets.ts's and its suites'; repeated here so that this module stays free
 // of the Node file readers (a test checks that the lists agree).
-export const RUN_DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'png-folder', 'embedded'] as const;
+export const RUN_DATASETS = ['fashion-mnist', 'mnist', 'mnist-digits', 'cifar10', 'cifar100', 'png-folder', 'embedded'] as const;
 export const RUN_SUITES = ['mnist-c', 'cifar10-c', 'cifar100-c', 'tiny-imagenet-c'] as const;
 
 /** Classes of each named dataset, where the name fixes them (a PNG folder's come from its folders). */
-const DATASET_CLASSES: Partial<Record<RunDataset, number>> = { 'fashion-mnist': 10, mnist: 10, cifar10: 10, cifar100: 100, embedded: 10 };
-const DATASET_CHANNELS: Partial<Record<RunDataset, number>> = { 'fashion-mnist': 1, mnist: 1, cifar10: 3, cifar100: 3, embedded: 1 };
+const DATASET_CLASSES: Partial<Record<RunDataset, number>> = { 'fashion-mnist': 10, mnist: 10, 'mnist-digits': 10, cifar10: 10, cifar100: 100, embedded: 10 };
+const DATASET_CHANNELS: Partial<Record<RunDataset, number>> = { 'fashion-mnist': 1, mnist: 1, 'mnist-digits': 1, cifar10: 3, cifar100: 3, embedded: 1 };
 
 export type RunDataset = (typeof RUN_DATASETS)[number];
 export type RunSuite = (typeof RUN_SUITES)[number];

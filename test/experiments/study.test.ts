@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { flatnessChart, flatnessTable, meanStd, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
+import { flatnessChart, flatnessTable, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 
@@ -60,6 +60,33 @@ describe('study plan', () => {
     const error = (r: (typeof runs)[number]) => (r.method === 'esp' ? Math.abs(r.epsilon! - 2) + (r.gamma === 20 ? 0.1 : 0) : r.method === 'l2' ? Math.abs(r.epsilon! - 3) : 50);
     expect(chooseFromSweep(runs.map((run) => ({ run, meanCorruptionError: error(run) })))).toEqual({ esp: { epsilon: 2, gamma: 10 }, l2: { epsilon: 3 } });
     expect(() => chooseFromSweep(runs.filter((r) => r.method !== 'l2').map((run) => ({ run, meanCorruptionError: 1 })))).toThrow(/no finished l2 runs/);
+  });
+
+  it('plans the recipe-power study: plain training, six schedules × five seeds on the validation split, cheapest schedules first', () => {
+    const runs = planStudy('power', DEFAULT_SETTINGS);
+    expect(runs).toHaveLength(30);
+    expect(runs.slice(0, 10).map((r) => r.id)).toEqual([0, 1, 2, 3, 4].map((s) => `none-lr0.05-ep2-seed${s}`).concat([0, 1, 2, 3, 4].map((s) => `none-lr0.1-ep2-seed${s}`)));
+    expect(runs.at(-1)!.id).toBe('none-lr0.1-ep10-seed4');
+    for (const run of runs) {
+      const resolved = resolveRunSpec(run.spec);
+      expect(resolved.method).toBe('none');
+      expect(resolved.recipe.schedule).toEqual({ kind: 'cosine', lrMin: 0, warmupEpochs: 0.3 });
+      expect(resolved.data.validation).toBe(DEFAULT_SETTINGS.validation);
+      expect(run.evaluatedOn).toBe('validation');
+    }
+    expect(resolveRunSpec(runs.at(-1)!.spec).recipe).toMatchObject({ epochs: 10, sgd: { lr: 0.1, momentum: 0.9 } });
+  });
+
+  it('tabulates the seed std of each schedule against the 1-point target', () => {
+    const scored = (id: string, corruption: number): Scored => ({
+      run: { study: 'power', id, method: 'none', seed: 0, evaluatedOn: 'validation', spec: {} }, clean: 12, meanCorruptionError: corruption, perCorruption: {}, wallSeconds: 360,
+    });
+    const table = powerTable([scored('a-seed0', 40), scored('a-seed1', 41), scored('a-seed2', 42), scored('b-seed0', 40), scored('b-seed1', 40.5), scored('c-seed0', 30)], (run) => run.id.split('-')[0]!);
+    const rows = table.split('\n');
+    expect(rows[2]).toBe('| a | 3 | 12.00 ± 0.00 | 41.00 ± 1.00 | **yes** | 0.30 |');
+    expect(rows[3]).toMatch(/^\| b \| 2 \| .* \| 40.25 ± 0.35 \| \*\*yes\*\* \|/);
+    expect(rows[4]).toMatch(/^\| c \| 1 \| .* \| too few seeds \|/);
+    expect(powerTable([scored('a-seed0', 40), scored('a-seed1', 43)], () => 'a').split('\n')[2]).toMatch(/\| no \|/);
   });
 
   it('reports the sample standard deviation', () => {

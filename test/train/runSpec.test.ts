@@ -41,7 +41,7 @@ describe('resolveRunSpec', () => {
     expect(bad({ seed: -1 })).toThrow(/run.json: seed must be a u32, got -1/);
     expect(bad({ epochs: 0 })).toThrow(/run.json: epochs must be an integer ≥ 1, got 0/);
     expect(bad({ lr: 0 })).toThrow(/run.json: sgd.lr must be a number > 0, got 0/);
-    expect(bad({ data: { dataset: 'imagenet' } })).toThrow(/run.json: data.dataset must be one of fashion-mnist, mnist, cifar10, cifar100, png-folder, embedded/);
+    expect(bad({ data: { dataset: 'imagenet' } })).toThrow(/run.json: data.dataset must be one of fashion-mnist, mnist, mnist-digits, cifar10, cifar100, png-folder, embedded/);
     expect(bad({ data: { trainLimit: 0 } })).toThrow(/data.trainLimit must be an integer ≥ 1, got 0/);
     expect(bad({ data: { limit: 5 } })).toThrow(/run.json: data: unknown field "limit"/);
     expect(bad({ outputs: { checkpointEvery: 10 } })).toThrow(/outputs.checkpointEvery needs outputs.checkpoint/);

