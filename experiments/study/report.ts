@@ -4,6 +4,7 @@
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { lineChartSvg, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
+import { pairedTTestP } from './tTest.ts';
 
 /** What `espgpu flatness --json` reports (the parts the study uses). */
 export interface FlatnessRecord {
@@ -196,13 +197,20 @@ export type Comparisons = readonly (readonly [method: string, baseline: string])
 
 /** One row per comparison that has at least two paired seeds; '' when none has. */
 export function pairedTable(scored: readonly Scored[], comparisons: Comparisons): string {
-  const cell = (d: Interval) => `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)}`;
+  const cell = (p: Pairing, metric: (s: Scored) => number) => {
+    const d = pairedInterval(p, metric);
+    const pValue = pairedTTestP(p.pairs.map(([s, b]) => metric(s) - metric(b)));
+    return `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)} | ${formatP(pValue)}`;
+  };
   const rows = pairingsOf(scored, comparisons).map((p) =>
-    `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${cell(pairedInterval(p, (s) => s.clean))} | ${cell(pairedInterval(p, (s) => s.meanCorruptionError))} |`);
+    `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${cell(p, (s) => s.clean)} | ${cell(p, (s) => s.meanCorruptionError)} |`);
   if (!rows.length) return '';
-  const header = '| difference | seeds | clean error (points) | 95% interval | mean corruption error (points) | 95% interval |';
-  return [header, '|---|---|---:|---:|---:|---:|', ...rows].join('\n');
+  const header = '| difference | seeds | clean error (points) | 95% interval | p | mean corruption error (points) | 95% interval | p |';
+  return [header, '|---|---|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
+
+/** A two-sided p-value as a table shows it: three significant digits, "< 0.001" below that. */
+export const formatP = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 0.001' : p.toPrecision(2));
 
 /**
  * Corruptions as rows, comparisons as columns: the paired difference in that corruption's

@@ -9,6 +9,7 @@ import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice }
 import { flatnessChart, flatnessTable, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
 import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
+import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
 
@@ -115,7 +116,8 @@ describe('paired differences', () => {
     expect(meanStd([40, 44, 48]).std).toBe(4);
     const table = pairedTable(all, [['esp', 'none'], ['l2', 'none']]).split('\n');
     expect(table).toHaveLength(3); // no L2 runs: no row
-    expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | −2.00 ± 1.00 | −4.48 … +0.48 |');
+    // t = −2 / (1/√3) = −3.46 with 2 degrees of freedom: p = 0.074; a constant +1 gives p = 0.
+    expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | < 0.001 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |');
   });
 
   it('per corruption, marks in bold the differences whose interval excludes 0', () => {
@@ -201,3 +203,21 @@ describe('miniature Table 1 through espgpu', () => {
     expect(svg).toContain('stroke-dasharray');
   });
 });
+
+describe('the paired t-test', () => {
+  it('gives the two-sided p-values of Student\'s t tables', () => {
+    // (t, df, p): the t tables' 5% and 1% points, one sided row of df = 4, and the normal limit.
+    const cases: [number, number, number][] = [[12.706205, 1, 0.05], [2.776445, 4, 0.05], [4.604095, 4, 0.01], [2.0, 4, 0.116117], [1.959964, 1e7, 0.05], [0, 5, 1]];
+    for (const [t, df, p] of cases) expect(twoSidedP(t, df), `t ${t}, df ${df}`).toBeCloseTo(p, 5);
+    expect(twoSidedP(-2.776445, 4)).toBeCloseTo(0.05, 6);
+  });
+
+  it('tests per-seed differences against 0', () => {
+    expect(pairedTTestP([-1, -2, -3])).toBeCloseTo(twoSidedP(2 * Math.sqrt(3), 2), 12);
+    expect(pairedTTestP([1, 1, 1])).toBe(0);
+    expect(pairedTTestP([0, 0])).toBe(1);
+    expect(pairedTTestP([1])).toBeNaN();
+    expect(incompleteBeta(0.5, 2, 2)).toBeCloseTo(0.5, 12);
+  });
+});
+
