@@ -112,7 +112,7 @@ function pseudoRandom(gpu: Gpu, shape: number[]): Tensor {
 
 async function yardstick(gpu: Gpu, a: Tensor, b: Tensor, n: number): Promise<Tensor> {
   const c = gpu.empty([n, n]);
-  await gpu.dispatch({ files: [{ file: 'matmul_yardstick.wgsl', code: yardstickWgsl }], entryPoint: 'main' }, [a, b, c], [Math.ceil(n / 16), Math.ceil(n / 16)], packParams(n, n, n));
+  await gpu.dispatch({ files: [{ file: 'matmul_yardstick.wgsl', code: yardstickWgsl }], entryPoint: 'main' }, { a, b, c }, [Math.ceil(n / 16), Math.ceil(n / 16)], packParams(n, n, n));
   return c;
 }
 

@@ -6,6 +6,7 @@ import type { AcquiredDevice } from '../device/device.ts';
 import { BufferPool } from './bufferPool.ts';
 import { PassTimer, type PassTime } from './passTimer.ts';
 import { PipelineCache, kernelName, type KernelSource } from './pipelineCache.ts';
+import { boundBytes, type Binding, type BindingContract, type NamedBindings } from './bindingContract.ts';
 import { Tensor, formatShape, shapeSize, type DType } from './tensor.ts';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE, UNIFORM } from './usage.ts';
 import { KeyTrie } from './keyTrie.ts';
@@ -14,7 +15,7 @@ import { KeyTrie } from './keyTrie.ts';
 export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
 const MAX_CACHED_BIND_GROUPS = 16_384;
 
-export type Binding = Tensor | GPUBuffer;
+export type { Binding, NamedBindings } from './bindingContract.ts';
 
 /**
  * A setting or piece of state a kernel keeps per device — a tile shape, an algorithm choice,
@@ -41,7 +42,7 @@ export class Gpu {
   readonly pipelines: PipelineCache;
   private readonly settings = new Map<DeviceSetting<unknown>, unknown>();
   private readonly uniforms = new KeyTrie<GPUBuffer>();
-  /** Bind groups by (pipeline, uniform, each binding's buffer, offset and size): a step's repeat every step. */
+  /** Bind groups by (binding contract: pipeline and names; uniform; each binding's buffer, offset and size): a step's repeat every step. */
   private readonly bindGroups = new KeyTrie<GPUBindGroup>();
   /** Counted for benchmarks: a steady training step should create none. */
   bindGroupsCreated = 0;
@@ -155,30 +156,40 @@ export class Gpu {
   }
 
   /**
-   * Records one dispatch. Binding 0 is the uniform block (when `params` is given),
-   * storage bindings follow in order from 1 (from 0 when there are no params).
+   * Records one dispatch. Binding 0 is the uniform block (when `params` is given), storage
+   * bindings follow in the order of `bindings`, from 1 (from 0 without params), each keyed by
+   * the WGSL variable declared at its index: `{ out, a, b }`. Names, dtypes and aliasing are
+   * checked against the kernel's declarations (bindingContract.ts).
    */
   async dispatch(
     source: KernelSource,
-    bindings: readonly Binding[],
+    bindings: NamedBindings,
     workgroups: readonly [number, number?, number?],
     params?: ArrayBuffer,
     options: DispatchOptions = {},
   ): Promise<void> {
-    const pipeline = await this.pipelines.get(source);
+    const kernel = await this.pipelines.get(source);
+    const resources = Object.values(bindings);
+    const contract = kernel.bindings.contract(params !== undefined, Object.keys(bindings));
+    kernel.bindings.checkDtypes(contract, resources);
     const [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new Error(`${kernelName(source)}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const uniform = params && (options.transientParams ? this.transientUniform(params) : this.uniform(params));
-    const name = `${kernelName(source)}:${source.entryPoint}`;
+    // Keyed by the contract (one per pipeline and name list): aliasing, which depends on the
+    // buffers and the access their names declare, is checked once per bind group made.
+    const key = bindGroupKey(contract, uniform, resources);
+    let bindGroup = this.bindGroups.get(key);
+    // Before the error scopes: a refused dispatch records nothing and leaves no scope open.
+    if (!bindGroup) kernel.bindings.checkAliasing(contract, resources);
     if (this.debug) this.pushErrorScopes();
-    const bindGroup = this.bindGroup(pipeline, uniform, bindings);
+    bindGroup ??= this.createBindGroup(kernel.pipeline, uniform, resources, key);
     // Timed per kernel or debugged, each dispatch gets a pass of its own, labelled by its kernel.
     const alone = this.timingPerKernel || this.debug;
     if (alone) this.endPass();
-    const pass = this.computePass(this.timingPerKernel ? name : '');
-    pass.setPipeline(pipeline);
+    const pass = this.computePass(this.timingPerKernel ? kernel.bindings.kernel : '');
+    pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
@@ -186,27 +197,19 @@ export class Gpu {
     if (this.debug) {
       // The encoder reports a pass's errors when it finishes: submit this dispatch alone.
       this.submit();
-      await this.popErrorScopes(name);
+      await this.popErrorScopes(kernel.bindings.kernel);
     }
   }
 
-  /** The bind group of these resources for `pipeline`, made once and reused while its buffers live. */
-  private bindGroup(pipeline: GPUComputePipeline, uniform: GPUBuffer | undefined, bindings: readonly Binding[]): GPUBindGroup {
-    const key: unknown[] = [pipeline, uniform];
-    for (const b of bindings) {
-      if (b instanceof Tensor) key.push(b.buffer, b.byteOffset, b.byteLength);
-      else key.push(b, -1, -1);
-    }
-    let group = this.bindGroups.get(key);
-    if (!group) {
-      const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
-      const entries = resources.map((resource, binding) => ({ binding, resource }));
-      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-      // Transient uniforms and one-off buffers would grow the cache without bound: start over past a size no model reaches.
-      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
-      this.bindGroups.set(key, group);
-      this.bindGroupsCreated++;
-    }
+  /** The bind group of these resources, made once and reused while its buffers live. */
+  private createBindGroup(pipeline: GPUComputePipeline, uniform: GPUBuffer | undefined, bindings: readonly Binding[], key: unknown[]): GPUBindGroup {
+    const resources = uniform ? [{ buffer: uniform }, ...bindings.map(bindingOf)] : bindings.map(bindingOf);
+    const entries = resources.map((resource, binding) => ({ binding, resource }));
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    // Transient uniforms and one-off buffers would grow the cache without bound: start over past a size no model reaches.
+    if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+    this.bindGroups.set(key, group);
+    this.bindGroupsCreated++;
     return group;
   }
 
@@ -335,8 +338,18 @@ export class Gpu {
   }
 }
 
+/** A bind group's cache key: its contract, uniform, and each binding's buffer, offset and size. */
+function bindGroupKey(contract: BindingContract, uniform: GPUBuffer | undefined, bindings: readonly Binding[]): unknown[] {
+  const key: unknown[] = [contract, uniform];
+  for (const b of bindings) {
+    if (b instanceof Tensor) key.push(b.buffer, b.byteOffset, b.byteLength);
+    else key.push(b, -1, -1);
+  }
+  return key;
+}
+
 function bindingOf(b: Binding): GPUBufferBinding {
-  return b instanceof Tensor ? { buffer: b.buffer, offset: b.byteOffset, size: Math.max(4, b.byteLength) } : { buffer: b };
+  return b instanceof Tensor ? { buffer: b.buffer, offset: b.byteOffset, size: boundBytes(b) } : { buffer: b };
 }
 
 /** Packs a uniform block: integers as u32, `{ f32: x }` as f32, each one 4-byte slot. */

@@ -26,6 +26,11 @@ export class Tensor {
     if (shapeSize(shape) !== this.size) throw new Error(`reshape: ${formatShape(this.shape)} has ${this.size} values, ${formatShape(shape)} needs ${shapeSize(shape)}`);
     return new Tensor(this.buffer, shape, this.dtype, this.offset);
   }
+
+  /** The same bits read as another dtype, for a binding a kernel bitcasts (esp.wgsl's images are u32 words either way). */
+  bitsAs(dtype: DType): Tensor {
+    return dtype === this.dtype ? this : new Tensor(this.buffer, this.shape, dtype, this.offset);
+  }
 }
 
 export function shapeSize(shape: readonly number[]): number {

@@ -45,7 +45,7 @@ export async function augmixViewPacked(gpu: Gpu, images: Tensor, shape: readonly
     throw new Error(`augmixView: a ${c}x${h}x${w} image needs ${needed} bytes of workgroup memory, over this adapter's ${gpu.limits.maxComputeWorkgroupStorageSize}`);
   }
   const params = packParams(batch, plan.width, planWords(plan) / batch, 0);
-  const bindings = [y, images, plan.words, gpu.setting(CORRECTIONS)];
+  const bindings = { out: y, images, plan: plan.words, autocontrastFix: gpu.setting(CORRECTIONS) };
   await gpu.dispatch({ files, entryPoint: 'augmixView', consts: { C: c, H: h, W: w } }, bindings, grid1d(gpu, batch, 1), params);
   return y;
 }

@@ -6,7 +6,7 @@
 // following ReLU into the same passes (batchnorm.wgsl's RELU).
 import batchnormWgsl from '../../shaders/batchnorm.wgsl';
 import workgroupSumWgsl from '../../shaders/workgroupSum.wgsl';
-import { packParams, type Binding, type Gpu } from '../gpu/gpu.ts';
+import { packParams, type Gpu, type NamedBindings } from '../gpu/gpu.ts';
 import { formatShape, sameShape, type Tensor } from '../gpu/tensor.ts';
 import { grid1d } from './grid.ts';
 
@@ -83,7 +83,8 @@ async function launch(
   gpu: Gpu,
   entryPoint: BatchNormEntry,
   layout: ChannelLayout,
-  bindings: readonly Binding[],
+  /** By batchnorm.wgsl's names; the Vec4 twins' x4, y4, … alias x, y, …, so the same names serve both. */
+  bindings: NamedBindings,
   // The backward kernels read neither momentum nor eps.
   { momentum, eps, relu }: Required<BatchNormOptions>,
 ): Promise<void> {
@@ -122,8 +123,8 @@ export async function batchNormTrainForward(
   const saveInvStd = gpu.empty([layout.channels]);
   const meanOffset = gpu.empty([layout.channels]);
   const y = gpu.empty(x.shape);
-  await launch(gpu, 'trainStats', layout, [x, saveMean, saveInvStd, meanOffset, runningMean, runningVar], resolved);
-  await launch(gpu, 'normalizeTrain', layout, [x, saveMean, saveInvStd, meanOffset, gamma, beta, y], resolved);
+  await launch(gpu, 'trainStats', layout, { x, saveMean, saveInvStd, meanOffset, runningMean, runningVar }, resolved);
+  await launch(gpu, 'normalizeTrain', layout, { x, saveMean, saveInvStd, meanOffset, gamma, beta, y }, resolved);
   if (resolved.relu) return { y, saveMean, saveInvStd, saveMeanOffset: meanOffset };
   gpu.release(meanOffset);
   return { y, saveMean, saveInvStd };
@@ -144,7 +145,8 @@ export async function batchNormEvalForward(
   checkPerChannel(op, layout, { gamma, beta, runningMean, runningVar });
   const resolved = resolveOptions(op, options);
   const y = gpu.empty(x.shape);
-  await launch(gpu, 'normalizeEval', layout, [x, runningMean, runningVar, gamma, beta, y], resolved);
+  const bindings = { x, evalMean: runningMean, evalVar: runningVar, evalGamma: gamma, evalBeta: beta, evalY: y };
+  await launch(gpu, 'normalizeEval', layout, bindings, resolved);
   return y;
 }
 
@@ -174,10 +176,13 @@ export async function batchNormBackward(
   const meanOffset = gpu.empty([layout.channels]);
   const dx = gpu.empty(x.shape);
   // Without the ReLU, β and the forward's offset are not read: any read-only [C] fills their bindings.
-  const stats = [dy, x, saveMean, saveInvStd, dgamma, dbeta, meanOffset, gamma, relu?.beta ?? gamma, relu?.saveMeanOffset ?? saveMean];
+  const stats = {
+    dy, bwX: x, bwMean: saveMean, bwInvStd: saveInvStd, dgamma, dbeta, bwMeanOffset: meanOffset,
+    bwGamma: gamma, bwBeta: relu?.beta ?? gamma, bwForwardOffset: relu?.saveMeanOffset ?? saveMean,
+  };
   const kernelOptions = { momentum: 0, eps: 0, relu: relu !== undefined };
   await launch(gpu, 'backwardStats', layout, stats, kernelOptions);
-  await launch(gpu, 'backwardInput', layout, [...stats, dx], kernelOptions);
+  await launch(gpu, 'backwardInput', layout, { ...stats, dx }, kernelOptions);
   gpu.release(meanOffset);
   return { dx, dgamma, dbeta };
 }

@@ -137,7 +137,7 @@ async function launchConv(gpu: Gpu, g: ConvGemm, operands: [Tensor, Tensor], bia
     split,
     consts: { ...g.consts, BIAS: bias ? 1 : 0 },
     params: (kPerSplit) => packParams(M, N, K, kPerSplit),
-    bindings: [...operands, bias ?? operands[0], target],
+    bindings: { operandA: operands[0], operandB: operands[1], bias: bias ?? operands[0], result: target },
   });
   if (split.splits > 1) {
     await sumSplits(gpu, target, split.splits, out);

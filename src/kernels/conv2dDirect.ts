@@ -41,7 +41,7 @@ export async function directForward(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor
   const lanes = Math.ceil(pixels / PIXELS);
   const consts = { ...convGeometryConsts(d), BIAS: bias ? 1 : 0 };
   // The bias binding is in the layout either way; without a bias nothing reads it.
-  await gpu.dispatch({ files, entryPoint: 'directForward', consts }, [x, w, bias ?? w, y], grid1d(gpu, lanes, WG), packParams(pixels, lanes));
+  await gpu.dispatch({ files, entryPoint: 'directForward', consts }, { x, operand: w, bias: bias ?? w, y }, grid1d(gpu, lanes, WG), packParams(pixels, lanes));
 }
 
 /** dw [Co, Ci, KH, KW] into `dw`: per-slice partial sums over the output pixels, then their sum in a fixed order. */
@@ -52,7 +52,7 @@ export async function directBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, d: C
   const parts = gpu.empty([slices, d.Co * d.Ci * d.KH * d.KW]);
   const invocations = slices * (d.Co / block);
   const consts = { ...convGeometryConsts(d), CO_BLOCK: block };
-  await gpu.dispatch({ files, entryPoint: 'directBackwardWeight', consts }, [x, dy, parts], grid1d(gpu, invocations, WG), packParams(pixels, slices));
+  await gpu.dispatch({ files, entryPoint: 'directBackwardWeight', consts }, { x, operand: dy, partials: parts }, grid1d(gpu, invocations, WG), packParams(pixels, slices));
   await sumSplits(gpu, parts, slices, dw);
   gpu.release(parts);
 }

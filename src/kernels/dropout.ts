@@ -59,7 +59,7 @@ export async function dropoutForward(gpu: Gpu, x: Tensor, options: DropoutOption
   const [keyLo, keyHi] = seedKey(options.seed);
   const params = packParams(x.size, dropThreshold(options.p), { f32: 1 / (1 - options.p) }, options.step, Stream.dropout, keyLo, keyHi, options.layer ?? 0);
   // The step changes every call: keep it out of the uniform cache.
-  await gpu.dispatch({ files, entryPoint: 'dropoutForward' }, [y, x, mask], grid1d(gpu, Math.ceil(x.size / 4), WG), params, { transientParams: true });
+  await gpu.dispatch({ files, entryPoint: 'dropoutForward' }, { out: y, input: x, mask }, grid1d(gpu, Math.ceil(x.size / 4), WG), params, { transientParams: true });
   return { y, mask };
 }
 
@@ -72,6 +72,6 @@ export async function dropoutBackward(gpu: Gpu, dy: Tensor, mask: Tensor, out?: 
   checkDistinct('dropoutBackward', { dy, mask, out: dx });
   // The backward entry point reads only `count`; the other fields just fill the struct.
   const params = packParams(mask.size, 0, 0, 0, 0, 0, 0);
-  await gpu.dispatch({ files, entryPoint: 'dropoutBackward' }, [dx, dy, mask], grid1d(gpu, mask.size, WG), params);
+  await gpu.dispatch({ files, entryPoint: 'dropoutBackward' }, { out: dx, input: dy, mask }, grid1d(gpu, mask.size, WG), params);
   return dx;
 }

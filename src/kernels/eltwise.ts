@@ -12,16 +12,20 @@ const PER_INVOCATION = 4;
 
 type EltwiseEntry = 'relu' | 'reluBackward' | 'add' | 'addInPlace';
 
+/** eltwise.wgsl's bindings: out, then the inputs (relu and addInPlace read `a` only). */
+type EltwiseBindings = { out: Tensor; a: Tensor } | { out: Tensor; a: Tensor; b: Tensor };
+
 /**
- * Bindings in shader order: out first, then the inputs. Tensors of a multiple of 4 values
- * take the Vec4 entry point (bindings start 256-byte aligned, so vec4 reads are aligned).
+ * Tensors of a multiple of 4 values take the Vec4 entry point (bindings start 256-byte
+ * aligned, so vec4 reads are aligned); `out` and `a` bind its out4 and a4 just the same.
  */
-async function launch(gpu: Gpu, entryPoint: EltwiseEntry, out: Tensor, inputs: readonly Tensor[]): Promise<Tensor> {
+async function launch(gpu: Gpu, entryPoint: EltwiseEntry, bindings: EltwiseBindings): Promise<Tensor> {
+  const { out } = bindings;
   const vec4 = out.size % 4 === 0;
   const items = vec4 ? out.size / 4 : out.size;
   const invocations = Math.ceil(items / PER_INVOCATION);
   const source = { files: [file], entryPoint: vec4 ? `${entryPoint}Vec4` : entryPoint };
-  await gpu.dispatch(source, [out, ...inputs], grid1d(gpu, invocations, WG), packParams(items, invocations));
+  await gpu.dispatch(source, bindings, grid1d(gpu, invocations, WG), packParams(items, invocations));
   return out;
 }
 
@@ -48,7 +52,7 @@ export async function relu(gpu: Gpu, x: Tensor, out?: Tensor): Promise<Tensor> {
     checkShape('relu', 'out', out, x.shape);
     checkNoAlias('relu', out, { x });
   }
-  return launch(gpu, 'relu', out ?? gpu.empty(x.shape), [x]);
+  return launch(gpu, 'relu', { out: out ?? gpu.empty(x.shape), a: x });
 }
 
 /** dx = dy where x > 0, else 0 (the subgradient at x = 0 is taken as 0, as in PyTorch). */
@@ -59,7 +63,7 @@ export async function reluBackward(gpu: Gpu, dy: Tensor, x: Tensor, out?: Tensor
     checkShape('reluBackward', 'out', out, x.shape);
     checkNoAlias('reluBackward', out, { dy, x });
   }
-  return launch(gpu, 'reluBackward', out ?? gpu.empty(x.shape), [dy, x]);
+  return launch(gpu, 'reluBackward', { out: out ?? gpu.empty(x.shape), a: dy, b: x });
 }
 
 /**
@@ -70,12 +74,12 @@ export async function reluBackward(gpu: Gpu, dy: Tensor, x: Tensor, out?: Tensor
 export async function add(gpu: Gpu, a: Tensor, b: Tensor, out?: Tensor): Promise<Tensor> {
   checkF32('add', 'a', a);
   checkShape('add', 'b', b, a.shape);
-  if (!out) return launch(gpu, 'add', gpu.empty(a.shape), [a, b]);
+  if (!out) return launch(gpu, 'add', { out: gpu.empty(a.shape), a, b });
   checkShape('add', 'out', out, a.shape);
   const aliasA = out.buffer === a.buffer;
   const aliasB = out.buffer === b.buffer;
   if (aliasA && aliasB) throw new Error('add: out, a and b are one buffer; at most one input may alias out');
-  if (aliasA) return launch(gpu, 'addInPlace', out, [b]);
-  if (aliasB) return launch(gpu, 'addInPlace', out, [a]);
-  return launch(gpu, 'add', out, [a, b]);
+  if (aliasA) return launch(gpu, 'addInPlace', { out, a: b });
+  if (aliasB) return launch(gpu, 'addInPlace', { out, a });
+  return launch(gpu, 'add', { out, a, b });
 }

@@ -141,11 +141,13 @@ export async function perturbBatch(gpu: Gpu, args: PerturbBatchArgs): Promise<Pe
     { f32: lo }, { f32: hi }, width, intoRow,
   );
   const consts = { WG: espWorkgroupSize(gpu), INPUT_U8: args.format === 'u8' };
-  const bindings = [x, targets, args.images, args.labels, args.plan, args.channelStats];
+  // images binds u8 words or f32 bits alike (INPUT_U8 picks how the kernel reads them).
+  const images = args.images.bitsAs('u32');
+  const bindings = { out: x, targets, images, labels: args.labels, plans: args.plan, channelStats: args.channelStats };
   const entryPoint = args.directions ? 'espPerturbGivenDirections' : 'espPerturb';
-  if (args.directions) bindings.push(args.directions);
+  const given = args.directions ? { ...bindings, directions: args.directions } : bindings;
   // The step changes every call: keep it out of the uniform cache.
-  await gpu.dispatch({ files, entryPoint, consts }, bindings, [batch], params, { transientParams: true });
+  await gpu.dispatch({ files, entryPoint, consts }, given, [batch], params, { transientParams: true });
   return { x, targets };
 }
 

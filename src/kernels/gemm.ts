@@ -4,7 +4,7 @@
 // summed afterwards in a fixed order, which keeps results deterministic.
 import gemmCore from '../../shaders/gemm.wgsl';
 import gemmShuffle from '../../shaders/gemmShuffle.wgsl';
-import type { Binding, Gpu } from '../gpu/gpu.ts';
+import type { Gpu, NamedBindings } from '../gpu/gpu.ts';
 import type { ShaderFile } from '../gpu/pipelineCache.ts';
 import type { Specialization } from '../gpu/specialize.ts';
 import { gemmConfig, type GemmConfig } from './gemmConfig.ts';
@@ -19,7 +19,8 @@ export interface GemmLaunch {
   consts?: Specialization;
   /** Builds the uniform block; receives kPerSplit so the op can put it where gemmShape reads it. */
   params: (kPerSplit: number) => ArrayBuffer;
-  bindings: readonly Binding[];
+  /** The op file's bindings by WGSL name, in binding order. */
+  bindings: NamedBindings;
   /** From planSplitK; 1 when omitted. */
   split?: SplitK;
   /** Independent products in one dispatch (the op's loaders read gemmBatch); 1 when omitted. */

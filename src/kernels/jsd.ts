@@ -47,8 +47,8 @@ export async function jensenShannonConsistency(gpu: Gpu, logits: Tensor, options
   const params = packParams(samples, classes, { f32: weight });
   const sampleJs = gpu.empty([samples]);
   const loss = gpu.empty([1]);
-  await gpu.dispatch({ files: [file], entryPoint: 'jsdRows' }, [sampleJs, logits, dlogits], grid1d(gpu, samples, 1), params);
-  await gpu.dispatch({ files: [file], entryPoint: 'jsdBatch' }, [sampleJs, loss], [1], params);
+  await gpu.dispatch({ files: [file], entryPoint: 'jsdRows' }, { sampleJs, logits, dlogits }, grid1d(gpu, samples, 1), params);
+  await gpu.dispatch({ files: [file], entryPoint: 'jsdBatch' }, { sampleJs, loss }, [1], params);
   gpu.release(sampleJs);
   return { loss, dlogits };
 }

@@ -56,7 +56,7 @@ export async function matmul(gpu: Gpu, a: Tensor, b: Tensor, options: MatmulOpti
     batches: batchesA,
     consts: { TRANS_A: transA, TRANS_B: transB, BIAS: bias ? 1 : 0 },
     params: (kPerSplit) => packParams(M, N, K, kPerSplit, batchesA),
-    bindings: [a, b, bias ?? a, target],
+    bindings: { matA: a, matB: b, bias: bias ?? a, matC: target },
   });
   if (split.splits > 1) {
     await sumSplits(gpu, target, split.splits, out);

@@ -29,6 +29,6 @@ export async function philoxDump(gpu: Gpu, counters: Tensor, keys: Tensor, mode:
     throw new Error(`philoxDump: keys must be u32 [${n}, 2], got ${keys.dtype} ${formatShape(keys.shape)}`);
   }
   const out = gpu.empty([n, 4], 'u32');
-  await gpu.dispatch(source, [out, counters, keys], grid1d(gpu, n, WG), packParams(n, MODE_CODE[mode]));
+  await gpu.dispatch(source, { out, counters, keys }, grid1d(gpu, n, WG), packParams(n, MODE_CODE[mode]));
   return out;
 }

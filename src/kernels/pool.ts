@@ -3,7 +3,7 @@
 // windows need no atomics and results are deterministic; max pooling whose windows tile
 // the input exactly scatters each window's gradient instead (no two windows share an input).
 import poolWgsl from '../../shaders/pool.wgsl';
-import { packParams, type Gpu } from '../gpu/gpu.ts';
+import { packParams, type Gpu, type NamedBindings } from '../gpu/gpu.ts';
 import { formatShape, type Tensor } from '../gpu/tensor.ts';
 import { checkTensor, pairOf, type Size2 } from './checks.ts';
 import { grid1d } from './grid.ts';
@@ -79,8 +79,8 @@ function itemsPerInvocation(entryPoint: PoolEntry, g: PoolGeometry): number {
   return forward && g.kernel[0] * g.kernel[1] > 4 ? 1 : 4;
 }
 
-/** `items`: outputs or inputs, whichever the entry point walks. */
-async function launch(gpu: Gpu, entryPoint: PoolEntry, g: PoolGeometry, items: number, bindings: Tensor[]): Promise<void> {
+/** `items`: outputs or inputs, whichever the entry point walks. Bindings: out, input (x or dy), argmax. */
+async function launch(gpu: Gpu, entryPoint: PoolEntry, g: PoolGeometry, items: number, bindings: NamedBindings): Promise<void> {
   const [, , H, W] = g.input;
   const [, , OH, OW] = g.output;
   const [KH, KW] = g.kernel;
@@ -123,7 +123,7 @@ export async function maxPool2dForward(
   checkTensor(op, 'x', x, g.input);
   const y = output(gpu, op, options.out?.y, g.output);
   const argmax = output(gpu, op, options.out?.argmax, g.output, 'u32');
-  await launch(gpu, 'maxPoolForward', g, count(g.output), [y, x, argmax]);
+  await launch(gpu, 'maxPoolForward', g, count(g.output), { out: y, input: x, argmax });
   return { y, argmax };
 }
 
@@ -140,8 +140,8 @@ export async function maxPool2dBackward(
   checkTensor(op, 'dy', dy, g.output);
   checkTensor(op, 'argmax', argmax, g.output, 'u32');
   const dx = output(gpu, op, options.out, g.input);
-  if (windowsTileInput(g)) await launch(gpu, 'maxPoolBackwardTiled', g, count(g.output), [dx, dy, argmax]);
-  else await launch(gpu, 'maxPoolBackward', g, count(g.input), [dx, dy, argmax]);
+  if (windowsTileInput(g)) await launch(gpu, 'maxPoolBackwardTiled', g, count(g.output), { out: dx, input: dy, argmax });
+  else await launch(gpu, 'maxPoolBackward', g, count(g.input), { out: dx, input: dy, argmax });
   return dx;
 }
 
@@ -151,7 +151,7 @@ export async function avgPool2dForward(gpu: Gpu, x: Tensor, options: Pool2dOptio
   const g = poolGeometry(op, x.shape, options);
   checkTensor(op, 'x', x, g.input);
   const y = output(gpu, op, options.out, g.output);
-  await launch(gpu, 'avgPoolForward', g, count(g.output), [y, x]);
+  await launch(gpu, 'avgPoolForward', g, count(g.output), { out: y, input: x });
   return y;
 }
 
@@ -165,7 +165,7 @@ export async function avgPool2dBackward(
   const g = poolGeometry(op, inputShape, options);
   checkTensor(op, 'dy', dy, g.output);
   const dx = output(gpu, op, options.out, g.input);
-  await launch(gpu, 'avgPoolBackward', g, count(g.input), [dx, dy]);
+  await launch(gpu, 'avgPoolBackward', g, count(g.input), { out: dx, input: dy });
   return dx;
 }
 
@@ -181,7 +181,7 @@ export async function globalAvgPoolForward(gpu: Gpu, x: Tensor, out?: Tensor): P
   const g = globalGeometry(op, x.shape);
   checkTensor(op, 'x', x, g.input);
   const y = output(gpu, op, out, [g.input[0], g.input[1]]);
-  await launch(gpu, 'avgPoolForward', g, count(g.output), [y, x]);
+  await launch(gpu, 'avgPoolForward', g, count(g.output), { out: y, input: x });
   return y;
 }
 
@@ -191,6 +191,6 @@ export async function globalAvgPoolBackward(gpu: Gpu, dy: Tensor, inputShape: re
   const g = globalGeometry(op, inputShape);
   checkTensor(op, 'dy', dy, [g.input[0], g.input[1]]);
   const dx = output(gpu, op, out, g.input);
-  await launch(gpu, 'avgPoolBackward', g, count(g.input), [dx, dy]);
+  await launch(gpu, 'avgPoolBackward', g, count(g.input), { out: dx, input: dy });
   return dx;
 }

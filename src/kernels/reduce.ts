@@ -15,7 +15,7 @@ export async function sumSplits(gpu: Gpu, parts: Tensor, splits: number, out?: T
   if (!Number.isInteger(len)) throw new Error(`sumSplits: ${parts.size} values do not divide into ${splits} splits`);
   const result = out ?? gpu.empty(parts.shape.slice(1));
   if (result.size !== len) throw new Error(`sumSplits: out ${formatShape(result.shape)} must hold ${len} values`);
-  await gpu.dispatch({ files, entryPoint: 'sumSplits' }, [parts, result], grid1d(gpu, len, WG), packParams(len, splits, 0, 0));
+  await gpu.dispatch({ files, entryPoint: 'sumSplits' }, { input: parts, output: result }, grid1d(gpu, len, WG), packParams(len, splits, 0, 0));
   return result;
 }
 
@@ -40,7 +40,7 @@ export async function channelSum(
   const entryPoint = inner % 4 === 0 ? 'channelSumVec4' : 'channelSum';
   await gpu.dispatch(
     { files, entryPoint },
-    [x, out],
+    { input: x, output: out },
     [channels],
     packParams(outer, channels, inner, options.accumulate ? 1 : 0),
   );

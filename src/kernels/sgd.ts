@@ -51,7 +51,7 @@ export async function sgdStep(gpu: Gpu, params: Tensor, grads: Tensor, momentumB
   checkBuffers(params, { grads, momentumBuffer });
   const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = options;
   const uniform = packParams(params.size, nesterov ? 1 : 0, { f32: lr }, { f32: momentum }, { f32: weightDecay });
-  await gpu.dispatch({ files: [file], entryPoint: 'sgdStep' }, [params, grads, momentumBuffer], grid1d(gpu, params.size, WG), uniform, {
+  await gpu.dispatch({ files: [file], entryPoint: 'sgdStep' }, { parameters: params, gradients: grads, momentumBuffer }, grid1d(gpu, params.size, WG), uniform, {
     transientParams: true,
   });
 }

@@ -38,8 +38,8 @@ export async function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, targets: Ten
   const dlogits = gpu.empty([rows, classes]);
   const loss = gpu.empty([1]);
   const correct = gpu.empty([1], 'u32');
-  await gpu.dispatch({ files: [file], entryPoint: 'xentRows' }, [rowLoss, rowCorrect, logits, targets, dlogits], grid1d(gpu, rows, 1), params);
-  await gpu.dispatch({ files: [file], entryPoint: 'xentBatch' }, [rowLoss, rowCorrect, loss, correct], [1], params);
+  await gpu.dispatch({ files: [file], entryPoint: 'xentRows' }, { rowLoss, rowCorrect, logits, targets, dlogits }, grid1d(gpu, rows, 1), params);
+  await gpu.dispatch({ files: [file], entryPoint: 'xentBatch' }, { rowLoss, rowCorrect, loss, correct }, [1], params);
   gpu.release(rowLoss, rowCorrect);
   return { loss, dlogits, correct };
 }

@@ -8,7 +8,7 @@
 import winogradWgsl from '../../shaders/winograd.wgsl';
 import winogradF4Wgsl from '../../shaders/winogradF4.wgsl';
 import winogradF6Wgsl from '../../shaders/winogradF6.wgsl';
-import { deviceSetting, packParams, type Gpu } from '../gpu/gpu.ts';
+import { deviceSetting, packParams, type Gpu, type NamedBindings } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import type { ConvDims } from './convDims.ts';
 import { add } from './eltwise.ts';
@@ -86,7 +86,8 @@ export function tileFor(outH: number, outW: number, only?: WinogradTileSize): Wi
 /** Tiles along each side of an outH × outW output. */
 export const tilesOver = (tile: WinogradTile, outH: number, outW: number) => ({ tilesH: Math.ceil(outH / tile.out), tilesW: Math.ceil(outW / tile.out) });
 
-async function launch(gpu: Gpu, tile: WinogradTile, entryPoint: Entry, consts: Record<string, number | boolean>, count: number, tiles: number, firstImage: number, bindings: Tensor[]): Promise<void> {
+/** Bindings: source, destination, and bias (transformOutput only). */
+async function launch(gpu: Gpu, tile: WinogradTile, entryPoint: Entry, consts: Record<string, number | boolean>, count: number, tiles: number, firstImage: number, bindings: NamedBindings): Promise<void> {
   const source = { files: [tile.matrices, transforms], entryPoint, consts };
   await gpu.dispatch(source, bindings, grid1d(gpu, count, WG), packParams(count, tiles, firstImage));
 }
@@ -120,7 +121,7 @@ function sideConsts(s: ImageSide): Record<string, number> {
 async function transformInput(gpu: Gpu, image: Tensor, images: Images, s: ImageSide): Promise<Tensor> {
   const tiles = images.count * s.tilesH * s.tilesW;
   const v = gpu.empty([s.tile.points, s.C, tiles]);
-  await launch(gpu, s.tile, 'transformInput', sideConsts(s), s.C * tiles, tiles, images.first, [image, v]);
+  await launch(gpu, s.tile, 'transformInput', sideConsts(s), s.C * tiles, tiles, images.first, { source: image, destination: v });
   return v;
 }
 
@@ -128,7 +129,7 @@ async function transformInput(gpu: Gpu, image: Tensor, images: Images, s: ImageS
 async function transformOutputGrad(gpu: Gpu, dy: Tensor, images: Images, s: ImageSide): Promise<Tensor> {
   const tiles = images.count * s.tilesH * s.tilesW;
   const dm = gpu.empty([s.tile.points, s.C, tiles]);
-  await launch(gpu, s.tile, 'transformOutputGrad', sideConsts(s), s.C * tiles, tiles, images.first, [dy, dm]);
+  await launch(gpu, s.tile, 'transformOutputGrad', sideConsts(s), s.C * tiles, tiles, images.first, { source: dy, destination: dm });
   return dm;
 }
 
@@ -136,19 +137,19 @@ async function transformOutputGrad(gpu: Gpu, dy: Tensor, images: Images, s: Imag
 async function transformOutput(gpu: Gpu, m: Tensor, images: Images, s: ImageSide, bias: Tensor | undefined, out: Tensor): Promise<void> {
   const tiles = images.count * s.tilesH * s.tilesW;
   // The bias binding is in the pipeline's layout either way; without a bias nothing reads it.
-  await launch(gpu, s.tile, 'transformOutput', { ...sideConsts(s), BIAS: bias ? 1 : 0 }, s.C * tiles, tiles, images.first, [m, out, bias ?? m]);
+  await launch(gpu, s.tile, 'transformOutput', { ...sideConsts(s), BIAS: bias ? 1 : 0 }, s.C * tiles, tiles, images.first, { source: m, destination: out, bias: bias ?? m });
 }
 
 /** U [points, Co, Ci] = G g Gᵀ of w [Co, Ci, 3, 3]; `flip`: U [points, Ci, Co] of the rot180 kernels. */
 async function transformWeight(gpu: Gpu, tile: WinogradTile, w: Tensor, Co: number, Ci: number, flip: boolean): Promise<Tensor> {
   const u = gpu.empty(flip ? [tile.points, Ci, Co] : [tile.points, Co, Ci]);
-  await launch(gpu, tile, 'transformWeight', { KERNEL_ROWS: Co, KERNEL_COLS: Ci, FLIP: flip }, Co * Ci, 0, 0, [w, u]);
+  await launch(gpu, tile, 'transformWeight', { KERNEL_ROWS: Co, KERNEL_COLS: Ci, FLIP: flip }, Co * Ci, 0, 0, { source: w, destination: u });
   return u;
 }
 
 /** dw [Co, Ci, 3, 3] = Gᵀ dU G from dU [points, Co, Ci]. */
 async function transformWeightGrad(gpu: Gpu, tile: WinogradTile, du: Tensor, Co: number, Ci: number, dw: Tensor): Promise<void> {
-  await launch(gpu, tile, 'transformWeightGrad', { KERNEL_ROWS: Co, KERNEL_COLS: Ci }, Co * Ci, 0, 0, [du, dw]);
+  await launch(gpu, tile, 'transformWeightGrad', { KERNEL_ROWS: Co, KERNEL_COLS: Ci }, Co * Ci, 0, 0, { source: du, destination: dw });
 }
 
 /** Both sides of a product whose output is the tiled tensor: `input` read under its tiles, `output` written. */

@@ -75,12 +75,12 @@ describe('the dispatch contract', () => {
     const out = gpu().empty([64], 'u32');
     const params = packParams(7, 64, 0, 0, 1, 0, 0, 0);
     const before = gpu().bindGroupsCreated;
-    for (let i = 0; i < 5; i++) await gpu().dispatch(fill, [out], [1], params);
+    for (let i = 0; i < 5; i++) await gpu().dispatch(fill, { out }, [1], params);
     expect(gpu().bindGroupsCreated - before).toBe(1);
     expect(Array.from(await gpu().readU32(out)).every((v) => v === 8)).toBe(true);
     // Another buffer, or the same buffer through another view, is another bind group.
     const other = gpu().empty([64], 'u32');
-    await gpu().dispatch(fill, [other], [1], params);
+    await gpu().dispatch(fill, { out: other }, [1], params);
     expect(gpu().bindGroupsCreated - before).toBe(2);
     gpu().release(out, other);
   });
@@ -95,9 +95,9 @@ describe('the dispatch contract', () => {
   it('in debug mode, names the kernel whose dispatch fails, at that dispatch', async () => {
     const debug = new Gpu({ ...gpu().acquired, debug: true });
     const out = debug.empty([64], 'u32');
-    await expect(debug.dispatch(fill, [out], [1], packParams(7, 64))).rejects.toThrow(/^fill.wgsl:main: WebGPU error in this dispatch: /);
+    await expect(debug.dispatch(fill, { out }, [1], packParams(7, 64))).rejects.toThrow(/^fill.wgsl:main: WebGPU error in this dispatch: /);
     // The device goes on working: a correct dispatch after it succeeds.
-    await debug.dispatch(fill, [out], [1], packParams(7, 64, 0, 0, 1, 0, 0, 0));
+    await debug.dispatch(fill, { out }, [1], packParams(7, 64, 0, 0, 1, 0, 0, 0));
     expect((await debug.readU32(out))[0]).toBe(8);
     debug.release(out);
     debug.dispose();
