@@ -1,18 +1,14 @@
-// Checkpoints as safetensors files: an 8-byte little-endian header length, a JSON header that
-// maps each tensor's name to { dtype, shape, data_offsets } plus a "__metadata__" table of
-// strings, then the tensors' bytes, back to back. Any safetensors reader opens them.
+// Checkpoints as safetensors files (safetensors.ts): every tensor F32, and a "__metadata__"
+// table of strings. Any safetensors reader opens them.
 // espgpu adds a CRC-32 of the whole file to the metadata: a reader here refuses a file with a
 // flipped bit anywhere, not only one whose damage breaks the structure. Browser-safe: bytes
 // in, bytes out; the files themselves go through a FileStore (atomicFile.ts in Node).
 
-import { describeValue } from '../validate.ts';
+import { formatShape, parseSafetensors, shapeSize, writeSafetensors, type Fail } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'espgpu-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
-/** Larger headers are refused unread (the safetensors reference reader's limit too). */
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-const METADATA_KEY = '__metadata__';
 const CHECKSUM_KEY = 'checksum';
 const CHECKSUM_PLACEHOLDER = '00000000';
 const MOMENTUM_PREFIX = 'momentum/';
@@ -54,43 +50,20 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   return ~c >>> 0;
 }
 
-function shapeSize(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
-
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 /**
  * A safetensors file of F32 tensors, stored in the order given, with `metadata` plus the
  * checksum. The header is padded with spaces so the data starts 8-byte aligned.
  */
 export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Readonly<Record<string, string>>): Uint8Array {
   if (CHECKSUM_KEY in metadata) throw new Error(`encodeSafetensors: metadata key "${CHECKSUM_KEY}" is reserved for the file's checksum`);
-  const header: Record<string, unknown> = { [METADATA_KEY]: { ...metadata, [CHECKSUM_KEY]: CHECKSUM_PLACEHOLDER } };
-  let offset = 0;
   for (const t of tensors) {
-    if (t.name === METADATA_KEY || t.name in header) throw new Error(`encodeSafetensors: tensor name "${t.name}" is reserved or used twice`);
     if (t.data.length !== shapeSize(t.shape)) throw new Error(`encodeSafetensors: tensor "${t.name}" has ${t.data.length} values for shape ${formatShape(t.shape)}`);
-    header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerLength = Math.ceil((8 + json.length) / 8) * 8 - 8;
-  const file = new Uint8Array(8 + headerLength + offset);
-  const view = new DataView(file.buffer);
-  view.setUint32(0, headerLength, true);
-  view.setUint32(4, 0, true);
-  file.set(json, 8);
-  file.fill(0x20, 8 + json.length, 8 + headerLength);
-  let at = 8 + headerLength;
-  for (const t of tensors) {
-    file.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
-  }
-  // The checksum covers every byte, with its own eight hex digits counted as zeros.
-  const checksumAt = 8 + indexOfBytes(json, checksumField(CHECKSUM_PLACEHOLDER)) + checksumField('').length;
+  const raw = tensors.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: [...t.shape], bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+  const file = writeSafetensors(raw, { ...metadata, [CHECKSUM_KEY]: CHECKSUM_PLACEHOLDER }, 'encodeSafetensors');
+  // The checksum covers every byte, with its own eight hex digits counted as zeros. The
+  // metadata comes first in the header, so the first match is the field itself.
+  const checksumAt = indexOfBytes(file, checksumField(CHECKSUM_PLACEHOLDER), 8) + checksumField('').length;
   file.set(new TextEncoder().encode(hex32(crc32(file))), checksumAt);
   return file;
 }
@@ -100,97 +73,12 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   const fail = (problem: string): never => {
     throw new CheckpointError(source, problem);
   };
-  if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  const limit = Math.min(bytes.length - 8, MAX_HEADER_BYTES);
-  if (headerLength < 2 || headerLength > limit) fail(`header length ${headerLength} is outside 2..${limit} (the file has ${bytes.length} bytes)`);
-  const headerBytes = bytes.subarray(8, 8 + headerLength);
-  const header = parseHeader(headerBytes, fail);
-  const metadata = readMetadata(header[METADATA_KEY], fail);
-  const dataLength = bytes.length - 8 - headerLength;
-  const entries = Object.entries(header)
-    .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, entry]) => readEntry(name, entry, dataLength, fail))
-    .sort((a, b) => a.begin - b.begin || a.end - b.end);
-  checkCoverage(entries, dataLength, fail);
-  checkChecksum(bytes, headerBytes, metadata, fail);
-  const dataStart = 8 + headerLength;
-  const tensors = entries.map(({ name, shape, begin, end }) => ({
-    name,
-    shape,
-    data: new Float32Array(bytes.slice(dataStart + begin, dataStart + end).buffer),
-  }));
-  return { tensors, metadata };
-}
-
-type Fail = (problem: string) => never;
-
-interface Entry {
-  name: string;
-  shape: number[];
-  begin: number;
-  end: number;
-}
-
-function parseHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown> {
-  let text = '';
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
-  } catch {
-    fail('the header is not valid UTF-8');
-  }
-  if (!text.startsWith('{')) fail(`the header does not start with "{" (got ${JSON.stringify(text.slice(0, 16))})`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (error) {
-    fail(`the header is not valid JSON (${(error as Error).message})`);
-  }
-  if (!isPlainObject(header)) fail('the header is not a JSON object');
-  return header as Record<string, unknown>;
-}
-
-function readMetadata(value: unknown, fail: Fail): Record<string, string> {
-  if (value === undefined) fail(`the header has no "${METADATA_KEY}"`);
-  if (!isPlainObject(value)) fail(`"${METADATA_KEY}" is not an object of strings`);
-  const metadata = value as Record<string, unknown>;
-  for (const [key, v] of Object.entries(metadata)) if (typeof v !== 'string') fail(`metadata "${key}" is ${describeValue(v)}, not a string`);
-  return metadata as Record<string, string>;
-}
-
-/** Values are shown with describeValue, not JSON.stringify: a hostile header nests deep enough to overflow it. */
-function readEntry(name: string, entry: unknown, dataLength: number, fail: Fail): Entry {
-  const what = `tensor "${name}"`;
-  if (!isPlainObject(entry)) fail(`${what} is not a { dtype, shape, data_offsets } object`);
-  const { dtype, shape, data_offsets: offsets, ...rest } = entry as Record<string, unknown>;
-  const extra = Object.keys(rest);
-  if (extra.length > 0) fail(`${what} has unknown fields ${extra.join(', ')}`);
-  if (dtype !== 'F32') fail(`${what} has dtype ${describeValue(dtype)}; espgpu checkpoints hold F32 only`);
-  const isCount = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what} has shape ${describeValue(shape)}, not a list of non-negative integers`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-    fail(`${what} has data_offsets ${describeValue(offsets)}, not [begin, end] with non-negative integers`);
-  }
-  const [begin, end] = offsets as [number, number];
-  if (end < begin) fail(`${what} has data_offsets [${begin}, ${end}] that end before they begin`);
-  if (end > dataLength) fail(`${what} needs data bytes ${begin}..${end} but the file holds only ${dataLength} bytes of data (truncated?)`);
-  const size = shapeSize(shape as number[]);
-  if (end - begin !== 4 * size) fail(`${what} has shape ${formatShape(shape as number[])} (${4 * size} bytes) but data_offsets span ${end - begin} bytes`);
-  return { name, shape: shape as number[], begin, end };
-}
-
-/** safetensors forbids holes and overlaps: the tensors tile the data exactly. */
-function checkCoverage(entries: readonly Entry[], dataLength: number, fail: Fail): void {
-  let covered = 0;
-  let previous: Entry | undefined;
-  for (const e of entries) {
-    if (e.begin < covered) fail(`tensors "${previous!.name}" and "${e.name}" overlap (data bytes ${e.begin}..${Math.min(covered, e.end)})`);
-    if (e.begin > covered) fail(`data bytes ${covered}..${e.begin} belong to no tensor`);
-    covered = e.end;
-    previous = e;
-  }
-  if (covered !== dataLength) fail(`data bytes ${covered}..${dataLength} after the last tensor belong to no tensor`);
+  const { tensors, metadata, header } = parseSafetensors(bytes, { dtypes: ['F32'], dtypeNote: 'espgpu checkpoints hold F32 only', requireMetadata: true }, fail);
+  checkChecksum(bytes, header, metadata!, fail);
+  return {
+    tensors: tensors.map(({ name, shape, bytes: data }) => ({ name, shape, data: new Float32Array(data.slice().buffer) })),
+    metadata: metadata!,
+  };
 }
 
 function checkChecksum(bytes: Uint8Array, headerBytes: Uint8Array, metadata: Record<string, string>, fail: Fail): void {
@@ -221,10 +109,6 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): numbe
     return i;
   }
   return -1;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---- Training checkpoints: what a run saves, on top of the file format ----

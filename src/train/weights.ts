@@ -7,8 +7,11 @@ import { fail } from '../validate.ts';
 
 export type NamedWeights = Pick<TrainingCheckpoint, 'parameters' | 'momentum' | 'state'>;
 
-/** The names and shapes a checkpoint of this model must hold. */
-export function modelLayout(model: string, store: ParameterStore): ModelLayout {
+/**
+ * The names and shapes a checkpoint of this model must hold, from its ParameterStore or,
+ * before anything is on a device, from the model (a Sequential) itself.
+ */
+export function modelLayout(model: string, store: Pick<ParameterStore, 'parameters' | 'state'>): ModelLayout {
   return {
     model,
     parameters: store.parameters.map((p) => ({ name: p.name, shape: p.shape })),
@@ -35,6 +38,17 @@ export function writeWeights(gpu: Gpu, store: ParameterStore, weights: NamedWeig
   gpu.write(store.values, flat(weights.parameters));
   gpu.write(store.momentum, flat(weights.momentum));
   for (const s of store.state) gpu.write(s.value, weights.state.get(s.name)!);
+}
+
+/** "parameters conv1.weight[12] = NaN", naming the first NaN or ±Inf of a model's tensors, else undefined. */
+export function firstNonFinite(weights: Partial<NamedWeights>): string | undefined {
+  for (const kind of ['parameters', 'momentum', 'state'] as const) {
+    for (const [name, values] of weights[kind] ?? []) {
+      const at = values.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) return `${kind} ${name}[${at}] = ${values[at]}`;
+    }
+  }
+  return undefined;
 }
 
 /** Every weight in one array: the parameters, then the state tensors, each flattened in store order. */
