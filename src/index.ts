@@ -50,15 +50,18 @@ export { initContexts, kaimingNormal, normal, uniformSymmetric, constant, type I
 
 export { SgdOptimizer, type SgdSettings } from './optim/sgdOptimizer.ts';
 export * from './optim/schedules.ts';
-export { Classifier, type TrainStepOptions } from './train/classifier.ts';
+export { Classifier, StepResult, type TrainStepOptions, type StepFigures, type PredictImagesOptions, type EvaluateOptions } from './train/classifier.ts';
 export { fit, accuracy, type FitOptions, type StepProgress } from './train/fit.ts';
 export { Trainer, type TrainerOptions, type ModelFactory, type CheckpointOptions, type TrainerEvents, type StepEvent, type EpochEvent, type CheckpointEvent, type DoneEvent } from './train/trainer.ts';
 export { preset, checkRecipe, resolveRecipe, scheduleFor, PRESET_NAMES, SCHEDULE_KINDS, type PresetName, type TrainingRecipe, type RecipeOverrides, type RecipeSpec, type SgdRecipe, type ScheduleSettings } from './train/presets.ts';
 export { resolveRunSpec, checkRunData, RUN_DATASETS, RUN_SUITES, type RunSpec, type ResolvedRun, type DataSpec, type OutputSpec, type RunDataset, type RunSuite } from './train/runSpec.ts';
 export { networkInput, predictLogits, softmaxRows, type InputMapping } from './train/predict.ts';
+export { exportOnnx, onnxFromWeights, ONNX_INPUT, ONNX_OUTPUT, type OnnxExportOptions } from './train/onnxExport.ts';
 export { samplesDataset, type BatchShape, type SampleValues } from './data/samples.ts';
 export { ValidationError } from './validate.ts';
 export { encodeSafetensors, decodeSafetensors, encodeTrainingCheckpoint, decodeTrainingCheckpoint, CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type NamedTensor, type SafetensorsContents, type TrainingCheckpoint, type ModelLayout, type TensorSpec } from './io/checkpoint.ts';
+export { encodeWeights, decodeWeights, WeightsError, type ModelWeights, type DecodedWeights } from './io/weights.ts';
+export { saveWeights, loadWeights, checkWeightsFile, type SaveWeightsOptions, type LoadWeightsOptions } from './train/weightsFile.ts';
 export { MetricsWriter, metricsLine, parseMetrics, METRICS_EVENTS, type MetricsEvent, type MetricsRecord } from './io/metrics.ts';
 export type { FileStore } from './io/atomicFile.ts';
 export {

@@ -65,7 +65,7 @@ export async function useBackend(backend: PeerBackend): Promise<{ adapter?: stri
   let threads: (() => number) | undefined;
   if (backend === 'webgpu') {
     const { gpuEntry } = await import('../../src/device/provider.node.ts');
-    const gpu = gpuEntry(process.env.ESPGPU_ADAPTER || undefined);
+    const gpu = await gpuEntry(process.env.ESPGPU_ADAPTER || undefined);
     const info = (await gpu.requestAdapter({ powerPreference: 'high-performance' }))?.info;
     adapter = info ? `${info.vendor} ${info.description}`.trim() : undefined;
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });

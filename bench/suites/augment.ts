@@ -39,9 +39,9 @@ async function stepTiming(gpu: Gpu, model: Sequential, image: ImageShape, batch:
   const { x, targets } = await pipeline.augment(0, testBytes(batch * image[0] * image[1] * image[2]), labels);
   let step = 0;
   const timing = await timed(repeats, async () => {
-    const { loss, correct } = await classifier.trainStep(step++, x, targets);
+    const result = await classifier.trainStep(step++, x, targets);
     await gpu.sync();
-    gpu.release(loss, correct);
+    result.release();
   });
   pipeline.dispose();
   classifier.dispose();

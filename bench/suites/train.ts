@@ -214,9 +214,9 @@ async function profile(gpu: Gpu, classifier: Classifier, x: Tensor, targets: Ten
  */
 async function kernelProfile(gpu: Gpu, classifier: Classifier, x: Tensor, targets: Tensor, step: number) {
   gpu.startTiming({ perKernel: true });
-  const { loss, correct } = await classifier.trainStep(step, x, targets);
+  const result = await classifier.trainStep(step, x, targets);
   const time = await gpu.stopTiming();
-  gpu.release(loss, correct);
+  result.release();
   const kernels = Object.entries(time.byLabel)
     .map(([kernel, k]) => ({ kernel, ms: round(k.ms), dispatches: k.passes, percent: round((100 * k.ms) / time.ms) }))
     .sort((a, b) => b.ms - a.ms);
@@ -233,9 +233,9 @@ async function benchModel(gpu: Gpu, run: ModelRun, options: SuiteOptions) {
   let step = 0;
   const recording = recordingCosts(gpu);
   const train = await timedWithCompilation(gpu, run.repeats, async () => {
-    const { loss, correct } = await recording.measure(() => classifier.trainStep(step++, batch.x, batch.targets));
+    const result = await recording.measure(() => classifier.trainStep(step++, batch.x, batch.targets));
     await gpu.sync();
-    gpu.release(loss, correct);
+    result.release();
   });
   const layerProfile = options.profile ? await profile(gpu, classifier, batch.x, batch.targets, run.repeats, step) : undefined;
   const kernels = options.kernelProfile && gpu.canTime ? await kernelProfile(gpu, classifier, batch.x, batch.targets, step++) : undefined;

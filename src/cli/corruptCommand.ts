@@ -8,6 +8,7 @@ import { MNIST_C } from '../data/corruptions/mnistC.ts';
 import type { SeverityCorruption } from '../data/corruptions/severity.ts';
 import { writeCorruptionSuite } from '../data/corruptSuite.ts';
 import { DATASET_NAMES, loadDataset, type DatasetName, type Split } from '../data/datasets.ts';
+import { embeddedDataset } from '../data/embedded.ts';
 import { holdOut } from '../data/holdOut.ts';
 import { corruptionGallery, writeGalleryPng } from '../data/gallery.ts';
 
@@ -23,7 +24,7 @@ export const CORRUPTION_GENERATORS: Readonly<Record<string, readonly Corruption[
 };
 
 interface CorruptArgs {
-  dataset: DatasetName;
+  dataset: DatasetName | 'embedded';
   dataDir?: string;
   split: Split;
   validation?: number;
@@ -43,7 +44,7 @@ export function addCorruptCommand(program: Command, generators: Readonly<Record<
   return program
     .command('corrupt')
     .description('write a data set\'s corruption suite (MNIST-C or CIFAR-C layout) as .npy files that `loadCorruptionSuite` reads')
-    .addOption(new Option('--dataset <name>', 'the clean data set').choices(DATASET_NAMES).makeOptionMandatory())
+    .addOption(new Option('--dataset <name>', 'the clean data set (embedded: the Fashion-MNIST subset in data/)').choices([...DATASET_NAMES, 'embedded']).makeOptionMandatory())
     .option('--data-dir <dir>', 'folder holding the data set (default: $ESPGPU_DATA_DIR/<name>)')
     .addOption(new Option('--split <split>', 'which split to corrupt').choices(['train', 'test']).default('test'))
     .option('--validation <n>', 'corrupt the last n training images (the split `train --validation n` holds out) instead of --split', integerAtLeast('--validation', 1))
@@ -60,9 +61,10 @@ export function addCorruptCommand(program: Command, generators: Readonly<Record<
 }
 
 function runCorrupt(args: CorruptArgs, suite: readonly Corruption[]): void {
+  const load = (split: Split) => (args.dataset === 'embedded' ? embeddedDataset(split) : loadDataset(args.dataset, { dir: args.dataDir, split }));
   const data = args.validation === undefined
-    ? loadDataset(args.dataset, { dir: args.dataDir, split: args.split })
-    : holdOut(loadDataset(args.dataset, { dir: args.dataDir, split: 'train' }), args.validation, `${args.dataset} train (--validation)`).validation;
+    ? load(args.split)
+    : holdOut(load('train'), args.validation, `${args.dataset} train (--validation)`).validation;
   const split = args.validation === undefined ? args.split : 'validation';
   const [count, channels, height, width] = data.shape;
   const log = args.json ? () => {} : (line: string) => console.log(line);

@@ -2,18 +2,26 @@
 // on the embedded Fashion-MNIST subset (ESP by default) and reports clean and corruption
 // error; `train`, `eval` and `corrupt` live in their own files.
 import { Command } from 'commander';
+import { hideDawnNotices } from '../device/provider.node.ts';
 import { resolveRunSpec, type RunSpec } from '../train/runSpec.ts';
 import { integerAtLeast, positiveNumber } from './arguments.ts';
 import { augmentationFromArgs, withAugmentationOptions, type AugmentationArgs } from './augmentationOptions.ts';
 import { addCorruptCommand } from './corruptCommand.ts';
 import { addDownloadCommand } from './downloadCommand.ts';
 import { addEvalCommand } from './evalCommand.ts';
+import { addExportCommand } from './exportCommand.ts';
 import { addFlatnessCommand } from './flatnessCommand.ts';
 import { runTraining } from './runTraining.ts';
-import { withDeviceOptions, withGpu } from './shared.ts';
+import { espgpuVersion, withDeviceOptions, withGpu } from './shared.ts';
 import { addTrainCommand } from './trainCommand.ts';
 
-const program = new Command('espgpu').description('Train image classifiers on any WebGPU device').showHelpAfterError();
+const program = new Command('espgpu')
+  .description('Train image classifiers on any WebGPU device')
+  .version(espgpuVersion(), '-V, --version', 'print the version')
+  .option('--verbose', "also show what Dawn prints when it opens the adapter (its two limit notices, hidden otherwise)")
+  .showHelpAfterError();
+// Dawn's "maxDynamic…BuffersPerPipelineLayout artificially reduced" lines are noise to a user of the command.
+program.hook('preAction', () => hideDawnNotices(!program.opts<{ verbose?: boolean }>().verbose));
 
 program
   .command('info')
@@ -74,6 +82,7 @@ withDeviceOptions(withAugmentationOptions(demo, { method: 'esp', epsilon: 1.5, g
 
 addTrainCommand(program);
 addEvalCommand(program);
+addExportCommand(program);
 addFlatnessCommand(program);
 addCorruptCommand(program);
 addDownloadCommand(program);

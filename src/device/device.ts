@@ -1,7 +1,8 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // Acquire a GPUDevice with the limits the kernels need, describe the adapter, and
 // turn device loss and uncaptured errors into errors callers actually see.
 // This folder is the only code that knows whether it runs in Node or in a browser.
-import { gpuEntry, runtime } from '#gpu-provider';
+import { gpuEntry, quietAdapterRequest, runtime } from '#gpu-provider';
 
 export interface AdapterDescription {
   vendor: string;
@@ -78,8 +79,8 @@ function describe(info: GPUAdapterInfo, isFallback: boolean): AdapterDescription
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   const wanted = options.adapter ?? env('ESPGPU_ADAPTER');
-  const gpu = gpuEntry(wanted);
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference }).catch((error: Error) => {
+  const gpu = await gpuEntry(wanted);
+  const adapter = await quietAdapterRequest(() => gpu.requestAdapter({ powerPreference: options.powerPreference })).catch((error: Error) => {
     // Dawn refuses an unknown `adapter=` name and lists what it has.
     throw new Error(`Cannot get WebGPU adapter${wanted ? ` "${wanted}" (option adapter / ESPGPU_ADAPTER)` : ''}: ${error.message}`);
   });

@@ -1,7 +1,7 @@
 // Browsers and Web Workers: WebGPU is `navigator.gpu`.
 export const runtime = 'browser' as const;
 
-export function gpuEntry(): GPU {
+export async function gpuEntry(): Promise<GPU> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
     throw new Error(
@@ -10,4 +10,9 @@ export function gpuEntry(): GPU {
     );
   }
   return gpu;
+}
+
+/** Node filters Dawn's notices out of stderr here; a browser has none. */
+export function quietAdapterRequest<T>(request: () => Promise<T>): Promise<T> {
+  return request();
 }

@@ -230,10 +230,9 @@ async function oneStep(g: Gpu, model: Sequential, seed: number, input: readonly 
   const classifier = new Classifier(g, model, seed, SGD);
   const before = await g.read(classifier.store.values);
   const { x, targets } = batch(g, input, classes, 1);
-  const { loss, correct } = await classifier.trainStep(0, x, targets);
-  const [value] = await g.read(loss);
+  const value = await (await classifier.trainStep(0, x, targets)).loss();
   const after = await g.read(classifier.store.values);
-  g.release(x, targets, loss, correct);
+  g.release(x, targets);
   classifier.dispose();
   return { loss: value!, before, after };
 }
@@ -275,8 +274,8 @@ describe('memory', () => {
       const classifier = new Classifier(g, c.build(), 2, SGD);
       const { x, targets } = batch(g, c.input, 4, 3);
       const step = async (i: number) => {
-        const { loss, correct } = await classifier.trainStep(i, x, targets);
-        g.release(loss, correct, await classifier.predict(x));
+        (await classifier.trainStep(i, x, targets)).release();
+        g.release(await classifier.predict(x));
       };
       const before = g.pool.stats();
       await step(0);
