@@ -52,6 +52,7 @@ export function resolveEspSettings(options: EspOptions, classes: number): EspSet
   checkNumber(where, 'epsilon (ε)', epsilon, { min: 0 });
   const tau = options.tau ?? epsilon;
   if (!(tau > 0 && Number.isFinite(tau))) fail(where, 'tau (τ)', 'a number > 0 (with ε = 0 give τ explicitly)', tau);
+  if (!Number.isFinite(epsilon + tau)) fail(where, 'epsilon + tau (ε + τ), the largest size', 'a finite number', epsilon + tau);
   const sigma = options.sigma ?? tau / 2;
   checkNumber(where, 'sigma (σ)', sigma, { above: 0 });
   checkNumber(where, 'probability', probability, { min: 0, max: 1 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { AugmentationOptions } from '../augment/pipeline.ts';
-import { DATASET_NAMES, type DatasetName } from '../data/datasets.ts';
+import { DATASET_NAMES, loadCorruptionSuite, type DatasetName } from '../data/datasets.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { decodeSafetensors, decodeTrainingCheckpoint, CheckpointError } from '../io/checkpoint.ts';
 import { createModel } from '../nn/models/index.ts';
@@ -12,6 +12,7 @@ import { classifierPredictor, cleanError } from '../train/evaluate.ts';
 import { firstNonFinite } from '../train/trainer.ts';
 import { modelLayout, writeWeights } from '../train/weights.ts';
 import { integerAtLeast } from './arguments.ts';
+import { warnUnscored } from './runTraining.ts';
 import { evaluateSuite, loadTrainingData, SUITE_NAMES, tuneGemmForCommand, withDeviceOptions, withGpu, withSuiteSourceOptions, type SuiteArgs } from './shared.ts';
 
 interface EvalArgs extends SuiteArgs {
@@ -73,6 +74,8 @@ export function addEvalCommand(program: Command): Command {
     .action(async (args: EvalArgs) => {
       const bytes = new Uint8Array(readFileSync(args.checkpoint));
       const saved = describeCheckpoint(bytes, args.checkpoint);
+      // Before the data and the device: every file of the suite is there.
+      if (args.suite && args.suiteDir) loadCorruptionSuite(args.suite, args.suiteDir);
       const { test, evaluatedOn } = loadTrainingData(args.dataset, args.dataDir, { validation: args.validation });
       const log = args.json ? () => {} : (line: string) => console.log(line);
       await withGpu(args.adapter, async (gpu) => {
@@ -85,6 +88,7 @@ export function addEvalCommand(program: Command): Command {
           log(`${saved.model} from ${args.checkpoint}: clean error ${clean.error.toFixed(2)}% on ${test.shape[0]} ${args.dataset} ${evaluatedOn} images`);
           const corruption = await evaluateSuite(classifier, test, args, saved.normalization, log);
           if (args.json) console.log(JSON.stringify({ checkpoint: args.checkpoint, model: saved.model, dataset: args.dataset, evaluatedOn, clean, corruption }, null, 2));
+          process.exitCode = warnUnscored('espgpu eval', corruption);
         } finally {
           classifier.dispose();
         }

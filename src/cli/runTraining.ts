@@ -5,13 +5,17 @@
 import { SingleBar } from 'cli-progress';
 import type { ImageDataset } from '../data/imageDataset.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { loadCorruptionSuite } from '../data/datasets.ts';
 import { checkWritable, nodeFileStore, writeFileAtomic } from '../io/atomicFile.ts';
 import { curvesSvg, type CurvePoints } from '../io/curves.ts';
 import { createModel } from '../nn/models/index.ts';
 import { deadNetworkWatch } from '../train/deadNetwork.ts';
-import { checkRunData, type ResolvedRun } from '../train/runSpec.ts';
+import type { CorruptionReport, ErrorRate } from '../train/evaluate.ts';
+import { checkRunData, runWarnings, type ResolvedRun } from '../train/runSpec.ts';
 import { Trainer } from '../train/trainer.ts';
+import { modelLayout } from '../train/weights.ts';
+import { checkWeightsFile } from '../train/weightsFile.ts';
 import { evaluateSuite, loadTrainingData, tuneGemmForCommand, withGpu } from './shared.ts';
 
 export interface RunDisplay {
@@ -33,12 +37,18 @@ export interface RunOutcome {
   exitCode: number;
 }
 
+/** What the pre-flight read: the --init-weights file. */
+export interface Preflight {
+  initialWeights?: { bytes: Uint8Array; source: string };
+}
+
 /**
  * Everything that can be known wrong before the data is read and the device set up: every
  * output path writable (a probe file in its folder), a fresh run not about to overwrite a
- * checkpoint, the checkpoint to resume from and the suite folder present.
+ * checkpoint, the checkpoint to resume from and the suite folder present, the initial
+ * weights readable.
  */
-export function preflight(run: ResolvedRun): void {
+export function preflight(run: ResolvedRun): Preflight {
   const { outputs } = run;
   for (const [what, path] of [['checkpoint', outputs.checkpoint], ['metrics', outputs.metrics], ['curve', outputs.curve]] as const) {
     if (path !== undefined) checkWritable(path, `--${what}`);
@@ -50,19 +60,40 @@ export function preflight(run: ResolvedRun): void {
   if (outputs.suiteDir !== undefined && !statSync(outputs.suiteDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(`--suite-dir ${outputs.suiteDir}: no such folder`);
   }
+  // Every file of the suite present (read lazily, after training; a damaged one is reported then).
+  if (outputs.suite !== undefined && outputs.suiteDir !== undefined) loadCorruptionSuite(outputs.suite, outputs.suiteDir);
+  return run.initWeights === undefined ? {} : { initialWeights: { bytes: readInitWeights(run.initWeights), source: run.initWeights } };
+}
+
+function readInitWeights(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new Error(`--init-weights ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
 
 export async function runTraining(run: ResolvedRun, display: RunDisplay): Promise<RunOutcome> {
-  preflight(run);
+  const { initialWeights } = preflight(run);
   const { train, test, evaluatedOn } = loadTrainingData(run.data.dataset, run.data.dir, run.data);
   checkRunData(run, train);
+  for (const warning of runWarnings(run, train)) console.error(`${display.title}: warning: ${warning}`);
+  // Weights that do not fit the model fail here, before the device and the GEMM tuning.
+  const { modelName } = run.recipe;
+  if (initialWeights) checkWeightsFile(initialWeights.bytes, initialWeights.source, modelLayout(modelName, createModel(modelName, { seed: run.seed, classes: train.classes })));
   return withGpu(display.adapter, async (gpu) => {
     await tuneGemmForCommand(gpu, display.tune, display.json ? () => {} : console.log);
-    return trainOnDevice(gpu, run, display, train, test, evaluatedOn);
+    return trainOnDevice(gpu, run, display, { train, test, evaluatedOn }, initialWeights);
   });
 }
 
-async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, train: ImageDataset, test: ImageDataset, evaluatedOn: 'test' | 'validation') {
+interface RunData {
+  train: ImageDataset;
+  test: ImageDataset;
+  evaluatedOn: 'test' | 'validation';
+}
+
+async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, { train, test, evaluatedOn }: RunData, initialWeights: Preflight['initialWeights']) {
   const { recipe, outputs } = run;
   const log = display.json ? () => {} : (line: string) => console.log(line);
   // SIGINT, SIGTERM (timeout, docker, systemd, SLURM) and SIGHUP stop at the next step
@@ -86,13 +117,14 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
     seed: run.seed,
     checkpoint: outputs.checkpoint ? { path: outputs.checkpoint, everySteps: outputs.checkpointEvery } : undefined,
     resume: outputs.resume,
+    initialWeights,
     allowNonFinite: outputs.allowNonFinite,
     metricsPath: outputs.metrics,
     files: nodeFileStore,
     signal: abort.signal,
   });
   log(`${display.title}: ${recipe.modelName} (${trainer.classifier.store.count.toLocaleString('en-US')} parameters) on ${run.data.dataset} ` +
-    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn}), ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${describeMethod(run)}; ${gpu.acquired.adapter.description}`);
+    `(${train.shape[0]} train / ${test.shape[0]} ${evaluatedOn})${initialWeights ? ` from ${initialWeights.source}` : ''}, ${recipe.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${recipe.batchSize}, method ${describeMethod(run)}; ${gpu.acquired.adapter.description}`);
   const bar = !display.json && process.stdout.isTTY ? new SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} steps  loss {loss}  {speed} img/s  ETA {eta_formatted}' }) : undefined;
   bar?.start(trainer.totalSteps, 0, { epoch: 1, loss: '-', speed: '-' });
   trainer.on('step', (e) => {
@@ -106,8 +138,11 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
     print();
     bar.start(trainer.totalSteps, value, payload);
   };
+  // The last epoch's clean error is a result: the suite's report prints it, once.
+  const reportFollows = outputs.suite !== undefined;
   trainer.on('epoch', (e) => {
-    const line = `epoch ${e.epoch + 1}/${e.epochs} in ${e.seconds.toFixed(1)} s${e.cleanError === undefined ? '' : `: clean error ${e.cleanError.toFixed(2)}%`}`;
+    const shown = e.cleanError !== undefined && !(reportFollows && e.epoch === e.epochs - 1);
+    const line = `epoch ${e.epoch + 1}/${e.epochs} in ${e.seconds.toFixed(1)} s${shown ? `: clean error ${e.cleanError!.toFixed(2)}%` : ''}`;
     printAboveBar(() => log(line), e.step, { epoch: e.epoch + 2, loss: '-', speed: '-' });
   });
   trainer.on('checkpoint', (e) => {
@@ -135,17 +170,32 @@ async function trainOnDevice(gpu: Gpu, run: ResolvedRun, display: RunDisplay, tr
       log(`curves: ${outputs.curve}`);
     }
     const suite = { suite: outputs.suite, suiteDir: outputs.suiteDir, suiteLimit: outputs.suiteLimit };
-    const corruption = done.status === 'completed' ? await evaluateSuite(trainer.classifier, test, suite, recipe.augmentation.normalization, log) : undefined;
+    // The Trainer measured the clean error at the last epoch: the report reuses it rather than evaluating the test set again.
+    const clean = done.cleanError === undefined ? undefined : errorRateOf(done.cleanError, test.shape[0]);
+    const corruption = done.status === 'completed' ? await evaluateSuite(trainer.classifier, test, suite, recipe.augmentation.normalization, log, clean) : undefined;
     if (display.json) {
       const result = { model: recipe.modelName, dataset: run.data.dataset, evaluatedOn, trainImages: train.shape[0], method: run.method, seed: run.seed, recipe, done, corruption };
       console.log(JSON.stringify(result, null, 2));
     }
-    return { status: done.status, exitCode: stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 0 };
+    return { status: done.status, exitCode: stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : warnUnscored(display.title, corruption) };
   } finally {
     bar?.stop();
     for (const signal of signals) process.off(signal, onSignal);
     trainer.dispose();
   }
+}
+
+/** The ErrorRate of an error in % over `count` images (the Trainer reports only the percentage). */
+function errorRateOf(error: number, count: number): ErrorRate {
+  const errors = Math.round((error * count) / 100);
+  return { errors, count, error: (100 * errors) / count };
+}
+
+/** Exit code 2 when some corruption sets could not be read: the rest were scored and reported. */
+export function warnUnscored(title: string, report: CorruptionReport | undefined): number {
+  if (!report?.unscored?.length) return 0;
+  console.error(`${title}: ${report.unscored.length} corruption set(s) could not be read and are not in the means: ${report.unscored.map((u) => u.corruption).join(', ')}`);
+  return 2;
 }
 
 function describeMethod({ method, recipe: { augmentation: a } }: ResolvedRun): string {

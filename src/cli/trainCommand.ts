@@ -25,6 +25,7 @@ interface TrainArgs extends SuiteArgs, AugmentationArgs {
   lr?: number;
   warmupEpochs?: number;
   seed?: number;
+  initWeights?: string;
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
@@ -68,7 +69,7 @@ export function runSpecOf(args: TrainArgs, file: RunSpec = {}): RunSpec {
   const schedule = args.warmupEpochs === undefined ? file.schedule : { ...file.schedule, warmupEpochs: args.warmupEpochs };
   return {
     ...file,
-    ...given({ preset: args.preset, model: args.model, epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed, schedule }),
+    ...given({ preset: args.preset, model: args.model, epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed, initWeights: args.initWeights, schedule }),
     augmentation: augmentationFromArgs(args, file.augmentation),
     data,
     outputs,
@@ -91,7 +92,8 @@ export function addTrainCommand(program: Command): Command {
     .option('--batch <n>', "batch size (default: the preset's)", integerAtLeast('--batch', 1))
     .option('--lr <rate>', "peak learning rate (default: the preset's)", positiveNumber('--lr'))
     .option('--warmup-epochs <n>', 'raise the learning rate linearly over the first n epochs (fractions allowed; default: the preset\'s, 0)', nonNegativeNumber('--warmup-epochs'))
-    .option('--seed <n>', 'seed of weights, shuffles and augmentation (default 0)', integerAtLeast('--seed', 0));
+    .option('--seed <n>', 'seed of weights, shuffles and augmentation (default 0)', integerAtLeast('--seed', 0))
+    .option('--init-weights <file>', 'start from these weights (plain safetensors: `espgpu export`, or PyTorch\'s save_file of a state_dict) to fine-tune them');
   withAugmentationOptions(command, { method: 'none' })
     .option('--checkpoint <file>', 'safetensors checkpoint written at the end, on Ctrl-C, and every --checkpoint-every steps')
     .option('--checkpoint-every <n>', 'steps between checkpoints', integerAtLeast('--checkpoint-every', 1))

@@ -149,6 +149,11 @@ interface SuiteLayout {
   defaults: readonly string[];
 }
 
+/** The corruptions a suite holds by default (its released folder's). */
+export function suiteCorruptions(name: CorruptionSuiteName): readonly string[] {
+  return SUITES[name].defaults;
+}
+
 const SUITES: Record<CorruptionSuiteName, SuiteLayout> = {
   'mnist-c': { subfolders: ['mnist_c'], classes: 10, image: [28, 28, 1], defaults: MNIST_C_CORRUPTIONS },
   'cifar10-c': { subfolders: ['CIFAR-10-C'], classes: 10, image: [32, 32, 3], defaults: COMMON_CORRUPTIONS },

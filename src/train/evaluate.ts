@@ -14,11 +14,17 @@ export interface Predictor {
 }
 
 /** One corrupted test set, as loadCorruptionSuite and corruptedSets yield them. */
-export interface CorruptedSetLike {
+export type CorruptedSetLike = {
   corruption: string;
   /** 1..5, or null where the corruption comes at one severity (MNIST-C) */
   severity: number | null;
-  dataset: ImageDataset;
+} & ({ dataset: ImageDataset } | { /** why this set could not be read: it is reported, not scored */ failure: string });
+
+/** A set of the suite that could not be scored, and why. */
+export interface UnscoredSet {
+  corruption: string;
+  severity: number | null;
+  problem: string;
 }
 
 export interface ErrorRate {
@@ -49,6 +55,8 @@ export interface CorruptionReport {
   meanCorruptionError: number;
   /** 100 · mean over corruptions of CE_c, when a baseline was asked for */
   mCE?: number;
+  /** Sets that could not be read (a damaged file): named here, left out of every mean. */
+  unscored?: UnscoredSet[];
 }
 
 /** A model's mean error (fraction) per corruption, over severities 1..5. */
@@ -119,8 +127,14 @@ export async function corruptionErrors(
 ): Promise<CorruptionReport> {
   const clean = options.clean ? await cleanError(predictor, options.clean) : undefined;
   const bySeverity = new Map<string, SeverityError[]>();
+  const unscored: UnscoredSet[] = [];
   const { baseline } = options;
   for await (const set of sets) {
+    // A long evaluation scores what it can: one damaged set must not throw the others away.
+    if ('failure' in set) {
+      unscored.push({ corruption: set.corruption, severity: set.severity, problem: set.failure });
+      continue;
+    }
     // Checked as sets arrive: a missing entry should not cost a whole suite's evaluation first.
     if (baseline && !(baseline.errors[set.corruption]! > 0)) throw new Error(`baseline ${baseline.name} has no error for ${set.corruption}`);
     const results = bySeverity.get(set.corruption) ?? [];
@@ -129,8 +143,11 @@ export async function corruptionErrors(
     bySeverity.set(set.corruption, [...results, result]);
     options.onSet?.(set.corruption, result);
   }
-  if (bySeverity.size === 0) throw new Error('corruptionErrors: the suite yielded no corrupted sets');
-  return summarise(bySeverity, clean, baseline);
+  if (bySeverity.size === 0) {
+    throw new Error(`corruptionErrors: no set of the suite could be scored${unscored.length ? `: ${unscored.map((u) => u.problem).join('; ')}` : ''}`);
+  }
+  const report = summarise(bySeverity, clean, baseline);
+  return unscored.length ? { ...report, unscored } : report;
 }
 
 function summarise(bySeverity: Map<string, SeverityError[]>, clean: ErrorRate | undefined, baseline: BaselineErrors | undefined): CorruptionReport {
@@ -193,6 +210,7 @@ export function corruptionReportMarkdown(report: CorruptionReport, digits = 2): 
   if (report.clean) lines.push('', `Clean error: ${format(report.clean.error)}% (${report.clean.errors} of ${report.clean.count}).`);
   lines.push('', `Mean corruption error: ${format(report.meanCorruptionError)}% over ${report.corruptions.length} corruptions.`);
   if (report.mCE !== undefined) lines.push(`mCE (normalised by ${report.baseline}): ${format(report.mCE)}%.`);
+  for (const u of report.unscored ?? []) lines.push(`Not scored: ${u.corruption}${u.severity === null ? '' : ` severity ${u.severity}`}: ${u.problem}`);
   return lines.join('\n') + '\n';
 }
 
@@ -203,6 +221,8 @@ export interface ClassifierPredictorOptions {
   batchSize?: number;
   /** the training run's normalisation (default none: [0, 1] pixels) */
   normalization?: AugmentationOptions['normalization'];
+  /** the value range bytes map onto (default [0, 1]), as in training */
+  range?: AugmentationOptions['range'];
 }
 
 /**
@@ -219,7 +239,7 @@ export function classifierPredictor(classifier: Classifier, options: ClassifierP
     const key = `${batch}:${image.join('x')}:${data.classes}`;
     let pipeline = pipelines.get(key);
     if (!pipeline) {
-      pipeline = await AugmentationPipeline.create(gpu, { image: [image[0], image[1], image[2]], classes: data.classes, batch, seed: 0 }, { normalization: options.normalization });
+      pipeline = await AugmentationPipeline.create(gpu, { image: [image[0], image[1], image[2]], classes: data.classes, batch, seed: 0 }, { normalization: options.normalization, range: options.range });
       pipelines.set(key, pipeline);
     }
     return pipeline;

@@ -58,6 +58,8 @@ export interface OutputSpec {
 export interface RunSpec extends RecipeSpec {
   /** Initial weights, shuffles, augmentation and dropout (default 0). */
   seed?: number;
+  /** Start from the weights in this plain safetensors file (fine-tuning) instead of the seed's; not with outputs.resume. */
+  initWeights?: string;
   data?: DataSpec;
   outputs?: OutputSpec;
 }
@@ -68,11 +70,12 @@ export interface ResolvedRun {
   /** The augmentation method as given ("none" when absent). */
   method: string;
   seed: number;
+  initWeights?: string;
   data: DataSpec & { dataset: RunDataset };
   outputs: OutputSpec;
 }
 
-export const RUN_SPEC_FIELDS = [...RECIPE_SPEC_FIELDS, 'seed', 'data', 'outputs'] as const;
+export const RUN_SPEC_FIELDS = [...RECIPE_SPEC_FIELDS, 'seed', 'initWeights', 'data', 'outputs'] as const;
 
 /**
  * Checks a RunSpec (from code or a parsed JSON file) field by field and fills in the defaults:
@@ -83,7 +86,7 @@ export function resolveRunSpec(spec: RunSpec, where = 'run spec'): ResolvedRun {
   checkKnownKeys(where, spec, RUN_SPEC_FIELDS);
   if (spec.preset !== undefined) checkOneOf(where, 'preset', spec.preset, PRESET_NAMES);
   if (spec.model !== undefined) checkOneOf(where, 'model', spec.model, MODEL_NAMES);
-  const { seed = 0, data = {}, outputs = {}, ...recipeSpec } = spec;
+  const { seed = 0, initWeights, data = {}, outputs = {}, ...recipeSpec } = spec;
   const recipe = resolveRecipe({ preset: 'mnist', ...recipeSpec }, where);
   const resolved: ResolvedRun = {
     recipe,
@@ -92,11 +95,18 @@ export function resolveRunSpec(spec: RunSpec, where = 'run spec'): ResolvedRun {
     data: resolveData(where, data),
     outputs: resolveOutputs(where, outputs),
   };
+  if (initWeights !== undefined) resolved.initWeights = checkInitWeights(where, initWeights, outputs);
   // Where the name does not fix the classes, check with the most (the loosest bound on ξ);
   // checkRunData checks again once the data is read.
   const { dataset } = resolved.data;
   checkAugmentation(where, recipe.augmentation, { classes: DATASET_CLASSES[dataset] ?? MAX_CLASSES, channels: DATASET_CHANNELS[dataset] });
   return resolved;
+}
+
+function checkInitWeights(where: string, initWeights: unknown, outputs: OutputSpec): string {
+  checkString(where, 'initWeights', initWeights);
+  if (outputs.resume !== undefined) throw new ValidationError(`${where}: initWeights and outputs.resume exclude each other: a resumed run continues from its checkpoint's weights`);
+  return initWeights as string;
 }
 
 function resolveData(where: string, data: DataSpec): ResolvedRun['data'] {
@@ -134,3 +144,20 @@ function resolveOutputs(where: string, outputs: OutputSpec): OutputSpec {
 export function checkRunData(run: ResolvedRun, train: ImageDataset, where = 'run spec'): void {
   checkAugmentation(where, run.recipe.augmentation, { classes: train.classes, channels: train.shape[1] });
 }
+
+/**
+ * What is legal but almost certainly a mistake: a perturbation size past √(C·H·W), the
+ * largest L2 distance between two images in [0, 1] (ε is in pixels of [0, 1], not of 0..255).
+ */
+export function runWarnings(run: ResolvedRun, train: ImageDataset): string[] {
+  const [, c, h, w] = train.shape;
+  const reach = Math.sqrt(c * h * w);
+  const { esp, l2 } = run.recipe.augmentation;
+  const sizes = [esp && ['ESP epsilon', esp.epsilon + (esp.tau ?? esp.epsilon)] as const, l2 && ['L2 epsilon', l2.epsilon] as const];
+  return sizes.flatMap((size) =>
+    size && size[1] > reach
+      ? [`${size[0]} reaches ${size[1]}, past √(C·H·W) = ${reach.toFixed(1)}, the farthest two ${c}×${h}×${w} images in [0, 1] can be: sizes are in [0, 1] pixels, not 0..255`]
+      : [],
+  );
+}
+

@@ -16,9 +16,10 @@ import { MetricsWriter } from '../io/metrics.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Classifier, type StepResult } from './classifier.ts';
 import { classifierPredictor, cleanError } from './evaluate.ts';
-import { modelLayout, readWeights, writeWeights, type NamedWeights } from './weights.ts';
+import { firstNonFinite, modelLayout, readWeights, writeWeights } from './weights.ts';
 import { checkSchedule, checkSgd, scheduleFor, type ScheduleSettings, type SgdRecipe } from './presets.ts';
-import { checkInteger, ValidationError } from '../validate.ts';
+import { checkInteger, checkString, fail, ValidationError } from '../validate.ts';
+import { loadWeights } from './weightsFile.ts';
 
 /** Builds the model, its initial weights drawn from `seed`. */
 export type ModelFactory = (seed: number) => Sequential;
@@ -62,6 +63,11 @@ export interface TrainerOptions {
   metricsPath?: string;
   /** A checkpoint of this same run to continue from. */
   resume?: string;
+  /**
+   * Start from these weights instead of the model's own initial ones (fine-tuning): a plain
+   * safetensors file (io/weights.ts), loaded before step 0, momentum zero. Not with `resume`.
+   */
+  initialWeights?: { bytes: Uint8Array; source: string };
   /** Where checkpoints and metrics go: required with checkpoint, metricsPath or resume. */
   files?: FileStore;
   /** Stops at the next step boundary, writes a checkpoint, resolves with status "aborted". */
@@ -187,6 +193,7 @@ export class Trainer {
       if (typeof options.checkpoint.path !== 'string' || options.checkpoint.path === '') throw new ValidationError(`${where}: checkpoint.path must be a file path`);
       if (options.checkpoint.everySteps !== undefined) checkInteger(where, 'checkpoint.everySteps', options.checkpoint.everySteps, { min: 1 });
     }
+    if (options.initialWeights) checkInitialWeights(where, options.initialWeights, options.resume);
     if ((options.checkpoint || options.metricsPath || options.resume) && !options.files) {
       throw new ValidationError(`${where}: checkpoint, metricsPath and resume need options.files (in Node: nodeFileStore from io/atomicFile.ts)`);
     }
@@ -222,6 +229,9 @@ export class Trainer {
       dataset: { shape: [...dataset.shape], classes: dataset.classes, crc32: crc32(dataset.labels, crc32(dataset.images)).toString(16).padStart(8, '0') },
     };
     this.metrics = options.metricsPath ? new MetricsWriter(options.metricsPath, options.files!) : undefined;
+    // predictImages and evaluate read images the way this run trains on them.
+    const { range, normalization } = options.augmentation ?? {};
+    this.classifier.inputs = { range, normalization };
   }
 
   get seed(): number {
@@ -259,10 +269,11 @@ export class Trainer {
 
   /** Resumes or checks that a fresh run overwrites nothing; returns the first step to take. */
   private async prepare(): Promise<number> {
-    const { checkpoint, resume, files } = this.options;
+    const { checkpoint, resume, files, initialWeights } = this.options;
     if (checkpoint && checkpoint.path !== resume && !checkpoint.overwrite && (await files!.exists(checkpoint.path))) {
       throw new Error(`Trainer: checkpoint ${checkpoint.path} already exists: resume from it (resume: its path) or set checkpoint.overwrite`);
     }
+    if (initialWeights) loadWeights(this.gpu, this.classifier, initialWeights.bytes, initialWeights.source, { modelName: this.modelName });
     const first = resume ? await this.restore(resume) : 0;
     await this.metrics?.write('start', {
       step: first,
@@ -271,6 +282,7 @@ export class Trainer {
       model: this.modelName,
       parameters: this.classifier.store.count,
       resumedFrom: resume,
+      initialWeights: initialWeights?.source,
       settings: this.settings,
     });
     return first;
@@ -298,7 +310,7 @@ export class Trainer {
         const lastOfEpoch = step % stepsPerEpoch === stepsPerEpoch - 1;
         // Reading the loss waits for the GPU: every reportEvery steps, to see it and to stop a diverged run.
         if ((step + 1) % reportEvery === 0 || lastOfEpoch) await this.reportStep(step, result, pace, session);
-        gpu.release(result.loss, result.correct);
+        result.release();
         step++;
         const every = this.options.checkpoint?.everySteps;
         if (every && step % every === 0 && step < totalSteps) await this.saveCheckpoint(step);
@@ -327,11 +339,10 @@ export class Trainer {
   }
 
   private async reportStep(step: number, result: StepResult, pace: { since: number; images: number; steps: number }, session: number): Promise<void> {
-    const [loss] = await this.gpu.read(result.loss);
-    const [correct] = await this.gpu.readU32(result.correct);
+    const { loss, correct } = await result.read();
     if (!Number.isFinite(loss)) {
       // The step's tensors go back before the error leaves the loop.
-      this.gpu.release(result.loss, result.correct);
+      result.release();
       const kept = this.lastCheckpointStep >= 0 ? `; ${this.options.checkpoint!.path} keeps step ${this.lastCheckpointStep}` : '';
       throw new NonFiniteError(`Trainer: the loss is ${loss} at step ${step + 1}: training diverged, so it stopped without writing a checkpoint${kept}. A lower learning rate or a warm-up usually avoids it.`);
     }
@@ -342,8 +353,8 @@ export class Trainer {
       step,
       stepsPerEpoch: this.stepsPerEpoch,
       totalSteps: this.totalSteps,
-      loss: loss!,
-      batchAccuracy: correct! / this.options.batchSize,
+      loss,
+      batchAccuracy: correct / this.options.batchSize,
       lr: this.classifier.optimizer.settings.schedule(step),
       imagesPerSecond: pace.images / Math.max((now - pace.since) / 1000, 1e-9),
       etaSeconds: ((now - session) / 1000 / pace.steps) * (this.totalSteps - step - 1),
@@ -418,15 +429,13 @@ export class Trainer {
   }
 }
 
-/** "parameters conv1.weight[12] = NaN", naming the first NaN or ±Inf of a model's tensors, else undefined. */
-export function firstNonFinite(weights: Partial<NamedWeights>): string | undefined {
-  for (const kind of ['parameters', 'momentum', 'state'] as const) {
-    for (const [name, values] of weights[kind] ?? []) {
-      const at = values.findIndex((v) => !Number.isFinite(v));
-      if (at >= 0) return `${kind} ${name}[${at}] = ${values[at]}`;
-    }
-  }
-  return undefined;
+// Kept importable from here, where it was first (evalCommand.ts and tests use it).
+export { firstNonFinite };
+
+function checkInitialWeights(where: string, initial: NonNullable<TrainerOptions['initialWeights']>, resume: string | undefined): void {
+  if (!(initial.bytes instanceof Uint8Array)) fail(where, 'initialWeights.bytes', 'a Uint8Array (the file)', initial.bytes);
+  checkString(where, 'initialWeights.source', initial.source);
+  if (resume !== undefined) throw new ValidationError(`${where}: initialWeights and resume exclude each other: a resumed run continues from its checkpoint's weights`);
 }
 
 function checkSameKind(dataset: ImageDataset, testSet: ImageDataset, where: string): void {

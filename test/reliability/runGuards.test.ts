@@ -41,6 +41,7 @@ describe('pre-flight: refused before the data is read or the device set up', () 
     ['an empty number', ['--epsilon', ''], /--epsilon must be a number ≥ 0, got ""/],
     ['a hexadecimal number', ['--lr', '0x10'], /--lr must be a number > 0, got "0x10"/],
     ['a number with blanks', ['--lr', ' 0.1 '], /--lr must be a number > 0, got " 0.1 "/],
+    ['an ESP size that overflows', ['--method', 'esp', '--epsilon', '1e308'], /the largest size must be a finite number, got Infinity/],
   ];
   for (const [what, args, message] of cases) {
     it(`${what}: a named error within 5 s, and no training step`, () => {
@@ -142,3 +143,32 @@ describe('temporaries of killed writers', () => {
     expect(removeStaleTemporaries(folder)).toEqual([]);
   });
 });
+
+describe('a long evaluation', () => {
+  it('scores the sets it can read, names the one it cannot, and exits 2', () => {
+    const suite = join(root, 'suite');
+    const made = espgpu('corrupt', '--dataset', 'embedded', '--suite', 'mnist-c', '--out', suite, '--limit', '40', '--json');
+    expect(made.status, made.stderr).toBe(0);
+    // The 14th of the 15 corruptions loses half its labels file.
+    const labels = join(suite, 'canny_edges', 'test_labels.npy');
+    writeFileSync(labels, readFileSync(labels).subarray(0, 100));
+    expect(espgpu('train', ...tiny, '--epochs', '1', '--checkpoint', 'scored.safetensors').status).toBe(0);
+    const run = espgpu('eval', '--checkpoint', 'scored.safetensors', '--dataset', 'embedded', '--suite', 'mnist-c', '--suite-dir', suite, '--json');
+    expect(run.status, run.stderr).toBe(2);
+    const report = JSON.parse(run.stdout).corruption;
+    expect(report.corruptions).toHaveLength(14);
+    expect(report.unscored).toEqual([{ corruption: 'canny_edges', severity: null, problem: expect.stringMatching(/canny_edges[/\\]test_labels\.npy/) }]);
+    expect(run.stderr).toMatch(/1 corruption set\(s\) could not be read and are not in the means: canny_edges/);
+  });
+
+  it('a missing suite file is found before the device is set up', () => {
+    const suite = join(root, 'suite-missing');
+    expect(espgpu('corrupt', '--dataset', 'embedded', '--suite', 'mnist-c', '--out', suite, '--limit', '8').status).toBe(0);
+    rmSync(join(suite, 'fog', 'test_images.npy'));
+    const run = espgpu('train', ...tiny, '--suite', 'mnist-c', '--suite-dir', suite);
+    expect(run.stderr).toMatch(/mnist-c: missing .*fog[/\\]test_images\.npy/);
+    expect(run.stdout).not.toMatch(/step \d/);
+    expect(run.seconds).toBeLessThan(5);
+  });
+});
+

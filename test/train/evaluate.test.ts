@@ -138,7 +138,21 @@ describe('corruptionErrors', () => {
   it('refuses a set that comes twice and an empty suite', async () => {
     const twice = [...fiveSeveritySuite(), { corruption: 'a', severity: 3, dataset: withErrors(0, 4) }];
     await expect(corruptionErrors(firstPixel, twice)).rejects.toThrow(/corruption a severity 3 came twice/);
-    await expect(corruptionErrors(firstPixel, [])).rejects.toThrow(/no corrupted sets/);
+    await expect(corruptionErrors(firstPixel, [])).rejects.toThrow(/no set of the suite could be scored/);
+  });
+
+  it('scores the sets it can and names the ones it could not read, leaving them out of the mean', async () => {
+    const sets = [
+      { corruption: 'stripe', severity: null, dataset: withErrors(3, 4) },
+      { corruption: 'fog', severity: null, failure: 'fog/test_labels.npy: truncated' },
+      { corruption: 'zigzag', severity: null, dataset: withErrors(1, 4) },
+    ];
+    const report = await corruptionErrors(firstPixel, sets);
+    expect(report.corruptions.map((c) => c.corruption)).toEqual(['stripe', 'zigzag']);
+    expect(report.meanCorruptionError).toBe(50);
+    expect(report.unscored).toEqual([{ corruption: 'fog', severity: null, problem: 'fog/test_labels.npy: truncated' }]);
+    expect(corruptionReportMarkdown(report)).toMatch(/\nNot scored: fog: fog\/test_labels\.npy: truncated\n/);
+    await expect(corruptionErrors(firstPixel, [sets[1]!])).rejects.toThrow(/no set of the suite could be scored: fog\/test_labels\.npy: truncated/);
   });
 });
 

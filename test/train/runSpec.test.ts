@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CORRUPTION_SUITE_NAMES, DATASET_NAMES } from '../../src/data/datasets.ts';
 import { preset, resolveRecipe } from '../../src/train/presets.ts';
-import { checkRunData, resolveRunSpec, RUN_DATASETS, RUN_SUITES, type RunSpec } from '../../src/train/runSpec.ts';
+import { checkRunData, resolveRunSpec, RUN_DATASETS, RUN_SUITES, runWarnings, type RunSpec } from '../../src/train/runSpec.ts';
 import { ValidationError } from '../../src/validate.ts';
 
 const tinyDataset = (classes: number, channels: number) => ({ shape: [2, channels, 4, 4] as [number, number, number, number], images: new Uint8Array(2 * channels * 16), labels: new Uint8Array(2), classes });
@@ -30,6 +30,15 @@ describe('resolveRunSpec', () => {
   it('resumes into the same checkpoint unless told otherwise', () => {
     expect(resolveRunSpec({ outputs: { resume: 'a.safetensors' } }).outputs).toEqual({ resume: 'a.safetensors', checkpoint: 'a.safetensors' });
     expect(resolveRunSpec({ outputs: { resume: 'a.safetensors', checkpoint: 'b.safetensors' } }).outputs.checkpoint).toBe('b.safetensors');
+  });
+
+  it('starts from initWeights, a file path, never together with a resume', () => {
+    expect(resolveRunSpec({ initWeights: 'model.safetensors' }).initWeights).toBe('model.safetensors');
+    expect(resolveRunSpec({}).initWeights).toBeUndefined();
+    expect(() => resolveRunSpec({ initWeights: '' }, 'run.json')).toThrow(/^run.json: initWeights must be a non-empty string, got ""/);
+    expect(() => resolveRunSpec({ initWeights: 'w.safetensors', outputs: { resume: 'a.safetensors' } }, 'run.json')).toThrow(
+      /^run.json: initWeights and outputs.resume exclude each other/,
+    );
   });
 
   it('refuses every bad field with a ValidationError naming where and which', () => {
@@ -109,3 +118,19 @@ describe('resolveRecipe without a preset (the worker)', () => {
     expect(() => resolveRecipe({ model: 'mlp', lr: 0.1, batchSize: 8 }, 'train')).toThrow(/^train: epochs must be an integer ≥ 1, got undefined/);
   });
 });
+
+describe('runWarnings', () => {
+  const images = { shape: [2, 1, 28, 28] as [number, number, number, number], images: new Uint8Array(2 * 784), labels: new Uint8Array(2), classes: 10 };
+  it('warns when a size reaches past √(C·H·W), the farthest two images can be', () => {
+    expect(runWarnings(resolveRunSpec({ augmentation: { method: 'esp', esp: { epsilon: 1.5 } } }), images)).toEqual([]);
+    expect(runWarnings(resolveRunSpec({ augmentation: { method: 'esp', esp: { epsilon: 20 } } }), images)).toEqual([
+      'ESP epsilon reaches 40, past √(C·H·W) = 28.0, the farthest two 1×28×28 images in [0, 1] can be: sizes are in [0, 1] pixels, not 0..255',
+    ]);
+    expect(runWarnings(resolveRunSpec({ augmentation: { method: 'l2', l2: { epsilon: 100 } } }), images)[0]).toMatch(/^L2 epsilon reaches 100, past/);
+  });
+
+  it('refuses a size whose interval overflows', () => {
+    expect(() => resolveRunSpec({ augmentation: { method: 'esp', esp: { epsilon: 1e308 } } })).toThrow(/epsilon \+ tau \(ε \+ τ\), the largest size must be a finite number, got Infinity/);
+  });
+});
+
