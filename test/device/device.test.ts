@@ -47,6 +47,8 @@ describe('device', () => {
     const t = other.upload([1, 2, 3], [3]);
     esp.device.destroy();
     await expect(other.read(t)).rejects.toThrow(/lost|destroyed|invalid/i);
+    other.dispose();
     esp.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 100));
   });
 });

@@ -11,9 +11,13 @@ export function useGpu(): () => Gpu {
     esp = await acquireDevice();
     gpu = new Gpu(esp);
   });
-  afterAll(() => {
+  afterAll(async () => {
     gpu?.dispose();
     esp?.dispose();
+    // As the CLI does (cli/shared.ts withGpu): let Dawn finish tearing the device down before
+    // the worker may exit, which otherwise crashes it now and then in Dawn's threads.
+    await esp?.lost.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
   });
   return () => {
     if (!gpu) throw new Error('GPU not acquired yet: call the getter inside a test');
