@@ -28,12 +28,30 @@ const wasmAsBytes: Plugin = {
   },
 };
 
+// The full tier adds what exercises whole models or whole installs: the large-model steps,
+// ONNX Runtime on WRN-40-2 and ResNet-18, the demo pages in Chromium, the study end to end, the
+// README's examples and the packed tarball. `npm test` is the rest (every kernel, every
+// layer's gradients, ESP statistics, I/O, the CLI, the reliability suite, one browser test);
+// npm run test:full runs both; ESPGPU_TESTS=slow runs only the full tier's own files (CI runs
+// npm test, then those, so that it prints each tier's duration).
+const FULL_TIER = [
+  'test/nn/models.test.ts',
+  'test/io/onnx.test.ts',
+  'test/browser/demo.test.ts',
+  'test/experiments/study.test.ts',
+  'test/examples/**',
+  'test/package/**',
+];
+const tier = process.env.ESPGPU_TESTS ?? 'fast';
+if (!['fast', 'full', 'slow'].includes(tier)) throw new Error(`ESPGPU_TESTS must be fast, full or slow, got "${tier}"`);
+
 export default defineConfig({
   plugins: [wgslAsText, wasmAsBytes],
   test: {
     // Dawn is a native addon: separate processes, device acquired in beforeAll.
     pool: 'forks',
-    include: ['test/**/*.test.ts'],
+    include: tier === 'slow' ? FULL_TIER : ['test/**/*.test.ts'],
+    exclude: tier === 'fast' ? ['**/node_modules/**', ...FULL_TIER] : ['**/node_modules/**'],
     testTimeout: 120_000,
     // Commands the tests spawn keep the default GEMM tile: no 15 s search, no ~/.cache file.
     env: { ESPGPU_TUNE: '0' },
