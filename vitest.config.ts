@@ -29,8 +29,8 @@ const wasmAsBytes: Plugin = {
 };
 
 // The full tier adds what exercises whole models or whole installs: the large-model steps,
-// ONNX Runtime on WRN-40-2 and ResNet-18, the demo pages in Chromium, the study end to end, the
-// README's examples and the packed tarball. `npm test` is the rest (every kernel, every
+// ONNX Runtime on WRN-40-2 and ResNet-18, the demo pages in Chromium, the study end to end and
+// across worker processes on a real Redis, the README's examples and the packed tarball. `npm test` is the rest (every kernel, every
 // layer's gradients, ESP statistics, I/O, the CLI, the reliability suite, one browser test);
 // npm run test:full runs both; ESPGPU_TESTS=slow runs only the full tier's own files (CI runs
 // npm test, then those, so that it prints each tier's duration).
@@ -41,6 +41,7 @@ const FULL_TIER = [
   'test/experiments/study.test.ts',
   'test/examples/**',
   'test/package/**',
+  'test/distributed/queue.test.ts',
 ];
 const tier = process.env.ESPGPU_TESTS ?? 'fast';
 if (!['fast', 'full', 'slow'].includes(tier)) throw new Error(`ESPGPU_TESTS must be fast, full or slow, got "${tier}"`);

@@ -92,13 +92,15 @@ function ensureAdapter() {
 
 /**
  * With --for-tests (npm test): what the tests use beyond the library, on a Debian-like system
- * as root — Debian's Chromium (headless WebGPU for test/browser) and its Fashion-MNIST package
- * (the real-data reader tests). Elsewhere it says what is missing; the tests say it again.
+ * as root — Debian's Chromium (headless WebGPU for test/browser), its Fashion-MNIST package
+ * (the real-data reader tests) and Redis (the study queue's tests, test/distributed: they start
+ * their own redis-server). Elsewhere it says what is missing; the tests say it again.
  */
 function ensureTestPrerequisites() {
   const wanted = [
     ['/usr/lib/chromium/chromium', 'chromium'],
     ['/usr/share/datasets/fashion-mnist', 'dataset-fashion-mnist'],
+    ['/usr/bin/redis-server', 'redis-server'],
   ].filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
   if (wanted.length === 0) return;
   if (!(isDebianLike() && process.getuid?.() === 0)) return log(`for the tests, install: ${wanted.join(', ')} (Debian package names)`);

@@ -13,7 +13,9 @@ import { addExportCommand } from './exportCommand.ts';
 import { addFlatnessCommand } from './flatnessCommand.ts';
 import { runTraining } from './runTraining.ts';
 import { espgpuVersion, withDeviceOptions, withGpu } from './shared.ts';
+import { addStudyCommand } from './studyCommand.ts';
 import { addTrainCommand } from './trainCommand.ts';
+import { addWorkerCommand } from './workerCommand.ts';
 
 const program = new Command('espgpu')
   .description('Train image classifiers on any WebGPU device')
@@ -86,6 +88,8 @@ addExportCommand(program);
 addFlatnessCommand(program);
 addCorruptCommand(program);
 addDownloadCommand(program);
+addStudyCommand(program);
+addWorkerCommand(program);
 
 program.parseAsync().catch((error: Error) => {
   console.error(`espgpu: ${error.message}`);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /** Lowest first. data sits below nn: models read MAX_CLASSES, the byte labels' limit. node.ts is index.ts plus the Node-only helpers. */
-const LAYERS = ['validate', 'device', 'gpu', 'rng', 'io', 'data', 'kernels', 'nn', 'optim', 'augment', 'tuning', 'train', 'worker', 'cli', 'index', 'node'];
+const LAYERS = ['validate', 'device', 'gpu', 'rng', 'io', 'data', 'kernels', 'nn', 'optim', 'augment', 'tuning', 'train', 'worker', 'distributed', 'cli', 'index', 'node'];
 
 const src = fileURLToPath(new URL('../../src', import.meta.url));
 

@@ -1,0 +1,208 @@
+// `espgpu worker`: takes a study's jobs off the queue and trains each in its own `espgpu train`
+// process, its checkpoint, metrics and result in the job's folder of the shared store.
+//
+// - A job whose folder holds a checkpoint resumes from it: a worker that died (kill -9, a
+//   machine gone) loses the steps since its last checkpoint, no more. BullMQ notices the dead
+//   worker's lock expire (lockDuration) at its next stalled check (stalledInterval) and puts
+//   the job back in the queue for the next worker.
+// - A job whose folder holds a result.json is finished: a second delivery returns that record
+//   and trains nothing; two sessions finishing at once write it once (runStore.writeFileOnce).
+// - stop() (SIGTERM, SIGINT): every running training stops at its next step boundary with a
+//   checkpoint, its job goes back to waiting (no try used up), and the worker closes.
+// - A failed run is retried (the submit's attempts, with backoff), from its checkpoint; a spec
+//   that cannot run anywhere fails at once, with no retries.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { writeFileAtomicSync } from '../io/atomicFile.ts';
+import { resolveRunSpec } from '../train/runSpec.ts';
+import type { RedisTarget } from './redisUrl.ts';
+import { jobFiles, readResult, specForStore, workerName, writeFileOnce } from './runStore.ts';
+import type { StudyJobData, StudyJobProgress, StudyJobResult } from './studyJob.ts';
+import { connectionOf } from './studyQueue.ts';
+import { startTraining, type TrainProcess } from './trainProcess.ts';
+
+export interface StudyWorkerOptions {
+  target: RedisTarget;
+  queue: string;
+  /** The shared store folder. */
+  store: string;
+  /** The espgpu command the jobs run (dist/cli.js). */
+  cli: string;
+  /** Jobs trained at once (default 1). */
+  concurrency: number;
+  /** Steps between checkpoints where a spec does not say. */
+  checkpointEvery: number;
+  /** Where the datasets are on this machine, where a spec does not say. */
+  dataDir?: string;
+  adapter?: string;
+  tune?: boolean;
+  /** BullMQ's lock on an active job (ms): a dead worker's job is taken over after about this long. */
+  lockDurationMs: number;
+  /** How often this worker looks for jobs whose worker died (ms). */
+  stalledIntervalMs: number;
+  /** Times a job may be taken back from a dead worker before it is failed. */
+  maxStalled: number;
+  /** How often a running job's progress is read and published (ms). */
+  progressEveryMs: number;
+  log: (line: string) => void;
+}
+
+/** What result.json holds: the study runner's RunRecord ({ run, wallSeconds, output }) and where it came from. */
+export interface StoredRecord {
+  run: StudyJobData['run'];
+  wallSeconds: number;
+  resumed: boolean;
+  output: { done: { status: string; step: number; cleanError?: number }; [field: string]: unknown };
+  jobId: string;
+  worker: string;
+  attempt: number;
+  finishedAt: string;
+}
+
+export interface StudyWorker {
+  /** Stops the running trainings at a step boundary, returns their jobs to the queue, closes. Idempotent. */
+  stop(): Promise<void>;
+  /** Kills the running trainings (no checkpoint); their jobs are taken over once their locks expire. */
+  kill(): void;
+  closed: Promise<void>;
+}
+
+export async function startStudyWorker(options: StudyWorkerOptions): Promise<StudyWorker> {
+  const { target, log } = options;
+  const name = workerName();
+  const specs = mkdtempSync(join(tmpdir(), 'espgpu-worker-'));
+  const running = new Map<string, TrainProcess>();
+  let stopping = false;
+
+  const processJob = async (job: Job<StudyJobData, StudyJobResult>, token?: string): Promise<StudyJobResult> => {
+    const jobId = job.id!;
+    const { run } = job.data;
+    const files = jobFiles(options.store, jobId);
+    const summary = (record: StoredRecord, duplicate: boolean): StudyJobResult => ({
+      jobId,
+      runId: run.id,
+      result: relative(options.store, files.result),
+      step: record.output.done.step,
+      ...(record.output.done.cleanError === undefined ? {} : { cleanError: record.output.done.cleanError }),
+      wallSeconds: record.wallSeconds,
+      duplicate,
+    });
+    const finished = readResult<StoredRecord>(files);
+    if (finished) {
+      log(`${jobId}: already finished by ${finished.worker} (${files.result}): not trained again`);
+      return summary(finished, true);
+    }
+    const resumed = existsSync(files.checkpoint);
+    const spec = specForStore(run.spec, files, options, resumed);
+    try {
+      resolveRunSpec(spec, `job ${jobId}`);
+    } catch (error) {
+      throw new UnrecoverableError((error as Error).message);
+    }
+    const specPath = join(specs, `${jobId}.json`);
+    writeFileAtomicSync(specPath, new TextEncoder().encode(JSON.stringify(spec, null, 2) + '\n'));
+    log(`${jobId}: ${resumed ? `resuming from ${files.checkpoint}` : 'starting'} (try ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+    const started = performance.now();
+    const training = startTraining({
+      cli: options.cli,
+      specPath,
+      metricsPath: files.metrics,
+      adapter: options.adapter,
+      tune: options.tune,
+      progressEveryMs: options.progressEveryMs,
+      onProgress: (p) => {
+        const progress: StudyJobProgress = { ...p, worker: name, time: new Date().toISOString() };
+        job.updateProgress(progress as unknown as object).catch(() => {});
+      },
+    });
+    running.set(jobId, training);
+    if (stopping) training.stop();
+    const exit = await training.exited.finally(() => running.delete(jobId));
+    const output = parseOutput(exit.stdout);
+    if (output?.done.status !== 'completed' || exit.code !== 0) {
+      if (stopping) {
+        // Stopped by us at a step boundary: back to the queue, no try used up.
+        await job.moveToWait(token);
+        log(`${jobId}: stopped at step ${output?.done.step ?? '?'}; back in the queue`);
+        throw new WaitingError();
+      }
+      const how = exit.signal ?? `exit code ${exit.code}`;
+      throw new Error(target.redact(`espgpu train stopped (${how})${exit.error ? `: ${exit.error}` : ''}`));
+    }
+    const record: StoredRecord = {
+      run,
+      wallSeconds: (performance.now() - started) / 1000,
+      resumed,
+      output,
+      jobId,
+      worker: name,
+      attempt: job.attemptsMade + 1,
+      finishedAt: new Date().toISOString(),
+    };
+    const wrote = writeFileOnce(files.result, new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
+    if (!wrote) {
+      const first = readResult<StoredRecord>(files)!;
+      log(`${jobId}: finished, but ${first.worker} finished it first: its result.json stays`);
+      return summary(first, true);
+    }
+    log(`${jobId}: finished in ${record.wallSeconds.toFixed(1)} s → ${files.result}`);
+    return summary(record, false);
+  };
+
+  const worker = new Worker<StudyJobData, StudyJobResult>(options.queue, processJob, {
+    connection: connectionOf(target, 'worker'),
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalled,
+    autorun: false,
+  });
+  let lastError = '';
+  worker.on('error', (error: Error) => {
+    const message = target.redact(error.message);
+    if (message !== lastError) log(`error: ${message}`);
+    lastError = message;
+  });
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const tries = job.opts.attempts ?? 1;
+    const final = job.attemptsMade >= tries || error.name === 'UnrecoverableError';
+    log(`${job.id}: failed (try ${job.attemptsMade} of ${tries}${final ? ', the last' : ', will be retried'}): ${target.redact(error.message)}`);
+  });
+  worker.on('stalled', (jobId) => log(`${jobId}: its worker stopped renewing its lock: back in the queue`));
+  await worker.waitUntilReady();
+  log(`worker ${name} on queue ${options.queue} at ${target.shown}: ${options.concurrency} at a time, store ${options.store}`);
+  const closed = worker
+    .run()
+    .catch((error: Error) => {
+      throw new Error(target.redact(error.message));
+    })
+    .finally(() => rmSync(specs, { recursive: true, force: true }));
+
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      if (stopped) return stopped;
+      stopping = true;
+      log(`stopping: ${running.size} running job(s) stop at their next step and go back to the queue`);
+      for (const training of running.values()) training.stop();
+      stopped = worker.close().then(() => closed);
+      return stopped;
+    },
+    kill() {
+      for (const training of running.values()) training.kill();
+    },
+    closed,
+  };
+}
+
+function parseOutput(stdout: string): StoredRecord['output'] | undefined {
+  try {
+    const output = JSON.parse(stdout) as StoredRecord['output'];
+    return typeof output?.done?.status === 'string' ? output : undefined;
+  } catch {
+    return undefined;
+  }
+}
