@@ -49,6 +49,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['bench/browserRun.ts'], outfile: 'dist/bench/browserRun.js' }),
   build({ ...node, entryPoints: ['bench/peers/tfjsStep.ts'], outfile: 'dist/bench/tfjsStep.js' }),
   build({ ...node, entryPoints: ['bench/peers/compare.ts'], outfile: 'dist/bench/peersCompare.js' }),
+  build({ ...node, entryPoints: ['bench/queueOverhead.ts'], outfile: 'dist/bench/queueOverhead.js' }),
   build({ ...node, entryPoints: ['experiments/study/main.ts'], outfile: 'dist/experiments/study.js' }),
   build({ ...node, entryPoints: ['experiments/figure1/spiral.ts'], outfile: 'dist/experiments/figure1.js' }),
   build({ ...node, entryPoints: ['experiments/cifarSanity/main.ts'], outfile: 'dist/experiments/cifarSanity.js' }),

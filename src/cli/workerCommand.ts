@@ -4,9 +4,10 @@
 // a checkpoint, their jobs go back to the queue, the worker exits (143 / 130); a second signal
 // kills them at once (their jobs are taken over from the last checkpoint once their locks expire).
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadQueueModule } from '../distributed/queueLibrary.ts';
-import { integerAtLeast } from './arguments.ts';
+import { WORKER_DEFAULTS as D } from '../distributed/studyJob.ts';
+import { integerAtLeast, positiveNumber } from './arguments.ts';
 import { withDeviceOptions } from './shared.ts';
 import { redisOf, withQueueOptions } from './studyCommand.ts';
 
@@ -21,6 +22,8 @@ interface WorkerArgs {
   stalledInterval: number;
   maxStalled: number;
   progressInterval: number;
+  jobTimeout?: number;
+  timeoutGrace: number;
   adapter?: string;
   tune: boolean;
 }
@@ -30,13 +33,15 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 export function addWorkerCommand(program: Command): Command {
   const command = withQueueOptions(program.command('worker').description("train a study's queued runs on this machine (`espgpu study submit`), resumably, until stopped"))
     .requiredOption('--store <dir>', "the store folder every worker shares (NFS…): a job's checkpoint, metrics and result.json in <dir>/<job id>/")
-    .option('--concurrency <n>', 'jobs trained at once (each its own process on the device)', integerAtLeast('--concurrency', 1), 1)
-    .option('--checkpoint-every <n>', 'steps between checkpoints, where a run\'s spec does not say: at most these are lost when a worker dies', integerAtLeast('--checkpoint-every', 1), 50)
+    .option('--concurrency <n>', 'jobs trained at once (each its own process on the device)', integerAtLeast('--concurrency', 1), D.concurrency)
+    .option('--checkpoint-every <n>', 'steps between checkpoints, where a run\'s spec does not say: at most these are lost when a worker dies', integerAtLeast('--checkpoint-every', 1), D.checkpointEvery)
     .option('--data-dir <dir>', 'where the datasets are on this machine, for runs whose spec does not say')
-    .option('--lock-duration <ms>', "a job's lock: a dead worker's job goes to another worker after about this long", integerAtLeast('--lock-duration', 1000), 30_000)
-    .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', integerAtLeast('--stalled-interval', 500), 30_000)
-    .option('--max-stalled <n>', 'times a job may be taken back from a dead worker before it fails', integerAtLeast('--max-stalled', 0), 3)
-    .option('--progress-interval <ms>', "how often a running job's progress is published", integerAtLeast('--progress-interval', 100), 2000);
+    .option('--job-timeout <minutes>', "stop a job's try that trains longer (SIGTERM: it checkpoints), and fail it; with tries left it is retried, resuming (default: no limit; fractions allowed)", positiveNumber('--job-timeout'))
+    .addOption(new Option('--timeout-grace <s>', 'after --job-timeout: seconds the training has to checkpoint and exit before SIGKILL').argParser(positiveNumber('--timeout-grace')).default(D.timeoutGraceMs / 1000))
+    .option('--lock-duration <ms>', "a job's lock: a dead worker's job goes to another worker after about this long", integerAtLeast('--lock-duration', 1000), D.lockDurationMs)
+    .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', integerAtLeast('--stalled-interval', 500), D.stalledIntervalMs)
+    .option('--max-stalled <n>', 'times a job may be taken back from a dead worker before it fails', integerAtLeast('--max-stalled', 0), D.maxStalled)
+    .option('--progress-interval <ms>', "how often a running job's progress is published", integerAtLeast('--progress-interval', 100), D.progressEveryMs);
   return withDeviceOptions(command).action(async (args: WorkerArgs) => {
     const target = redisOf(args);
     const { startStudyWorker } = await loadQueueModule(() => import('../distributed/studyWorker.ts'));
@@ -55,6 +60,8 @@ export function addWorkerCommand(program: Command): Command {
       stalledIntervalMs: args.stalledInterval,
       maxStalled: args.maxStalled,
       progressEveryMs: args.progressInterval,
+      jobTimeoutMs: args.jobTimeout === undefined ? undefined : args.jobTimeout * 60_000,
+      timeoutGraceMs: args.timeoutGrace * 1000,
       log,
     });
     let stoppedBy: keyof typeof SIGNAL_EXIT_CODES | undefined;

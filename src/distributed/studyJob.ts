@@ -43,3 +43,20 @@ export interface StudyJobProgress {
   /** ISO time of the update. */
   time: string;
 }
+
+/** `espgpu worker`'s defaults (its options' help, docs/DISTRIBUTED.md), shared with bench/queueOverhead.ts. */
+export const WORKER_DEFAULTS = {
+  concurrency: 1,
+  checkpointEvery: 50,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalled: 3,
+  progressEveryMs: 2000,
+  /** After a job's timeout: how long its training has, after SIGTERM, to checkpoint and exit before SIGKILL. */
+  timeoutGraceMs: 60_000,
+} as const;
+
+/** A job's try that ran past the worker's --job-timeout (the try fails; with tries left it is retried, from its checkpoint). */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError';
+}

@@ -11,15 +11,18 @@
 //   checkpoint, its job goes back to waiting (no try used up), and the worker closes.
 // - A failed run is retried (the submit's attempts, with backoff), from its checkpoint; a spec
 //   that cannot run anywhere fails at once, with no retries.
+// - jobTimeoutMs: a try that trains longer is stopped (SIGTERM: it checkpoints at its next step;
+//   SIGKILL after timeoutGraceMs) and fails with a JobTimeoutError; a retry resumes from the
+//   checkpoint.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { writeFileAtomicSync } from '../io/atomicFile.ts';
 import { resolveRunSpec } from '../train/runSpec.ts';
 import type { RedisTarget } from './redisUrl.ts';
 import { jobFiles, readResult, specForStore, workerName, writeFileOnce } from './runStore.ts';
-import type { StudyJobData, StudyJobProgress, StudyJobResult } from './studyJob.ts';
+import { JobTimeoutError, type StudyJobData, type StudyJobProgress, type StudyJobResult } from './studyJob.ts';
 import { connectionOf } from './studyQueue.ts';
 import { startTraining, type TrainProcess } from './trainProcess.ts';
 
@@ -46,6 +49,10 @@ export interface StudyWorkerOptions {
   maxStalled: number;
   /** How often a running job's progress is read and published (ms). */
   progressEveryMs: number;
+  /** A try that trains longer than this (ms) is stopped and fails with a JobTimeoutError; none: no limit. */
+  jobTimeoutMs?: number;
+  /** After the timeout's SIGTERM, how long the training has to checkpoint and exit before SIGKILL (ms). */
+  timeoutGraceMs?: number;
   log: (line: string) => void;
 }
 
@@ -67,6 +74,22 @@ export interface StudyWorker {
   /** Kills the running trainings (no checkpoint); their jobs are taken over once their locks expire. */
   kill(): void;
   closed: Promise<void>;
+}
+
+/**
+ * The BullMQ worker settings of `espgpu worker`: its connection (retrying forever), how many
+ * jobs at once, and the stalled-job settings; BullMQ's defaults for the rest (drainDelay,
+ * blocking fetch). bench/queueOverhead.ts measures the queue with exactly these.
+ */
+export function workerSettings(options: Pick<StudyWorkerOptions, 'target' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalled'>): WorkerOptions {
+  return {
+    connection: connectionOf(options.target, 'worker'),
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalled,
+    autorun: false,
+  };
 }
 
 export async function startStudyWorker(options: StudyWorkerOptions): Promise<StudyWorker> {
@@ -105,6 +128,7 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
     writeFileAtomicSync(specPath, new TextEncoder().encode(JSON.stringify(spec, null, 2) + '\n'));
     log(`${jobId}: ${resumed ? `resuming from ${files.checkpoint}` : 'starting'} (try ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
     const started = performance.now();
+    let lastStep: number | undefined;
     const training = startTraining({
       cli: options.cli,
       specPath,
@@ -113,13 +137,31 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
       tune: options.tune,
       progressEveryMs: options.progressEveryMs,
       onProgress: (p) => {
+        lastStep = p.step;
         const progress: StudyJobProgress = { ...p, worker: name, time: new Date().toISOString() };
         job.updateProgress(progress as unknown as object).catch(() => {});
       },
     });
     running.set(jobId, training);
     if (stopping) training.stop();
-    const exit = await training.exited.finally(() => running.delete(jobId));
+    // The timeout: SIGTERM (a checkpoint at the next step), then SIGKILL after the grace period.
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timeoutTimer =
+      options.jobTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            const grace = options.timeoutGraceMs ?? 60_000;
+            log(`${jobId}: past its timeout of ${minutes(options.jobTimeoutMs!)} min: stopping its training (killed if still running in ${grace / 1000} s)`);
+            training.stop();
+            killTimer = setTimeout(() => training.kill(), grace);
+          }, options.jobTimeoutMs);
+    const exit = await training.exited.finally(() => {
+      running.delete(jobId);
+      clearTimeout(timeoutTimer);
+      clearTimeout(killTimer);
+    });
     const output = parseOutput(exit.stdout);
     if (output?.done.status !== 'completed' || exit.code !== 0) {
       if (stopping) {
@@ -127,6 +169,16 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
         await job.moveToWait(token);
         log(`${jobId}: stopped at step ${output?.done.step ?? '?'}; back in the queue`);
         throw new WaitingError();
+      }
+      if (timedOut) {
+        // A try used up: BullMQ retries it (with backoff) while tries are left, from the checkpoint.
+        const step = output?.done.step ?? lastStep;
+        const kept = existsSync(files.checkpoint)
+          ? 'its checkpoint is kept, the next attempt resumes'
+          : 'no checkpoint was written yet, the next attempt starts over';
+        throw new JobTimeoutError(
+          `job ${jobId} exceeded its timeout of ${minutes(options.jobTimeoutMs!)} min after step ${step ?? '?'}${exit.signal === 'SIGKILL' ? ' (killed: it did not stop within the grace period)' : ''}; ${kept}`,
+        );
       }
       const how = exit.signal ?? `exit code ${exit.code}`;
       throw new Error(target.redact(`espgpu train stopped (${how})${exit.error ? `: ${exit.error}` : ''}`));
@@ -151,14 +203,7 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
     return summary(record, false);
   };
 
-  const worker = new Worker<StudyJobData, StudyJobResult>(options.queue, processJob, {
-    connection: connectionOf(target, 'worker'),
-    concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs,
-    stalledInterval: options.stalledIntervalMs,
-    maxStalledCount: options.maxStalled,
-    autorun: false,
-  });
+  const worker = new Worker<StudyJobData, StudyJobResult>(options.queue, processJob, workerSettings(options));
   let lastError = '';
   worker.on('error', (error: Error) => {
     const message = target.redact(error.message);
@@ -197,6 +242,9 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
     closed,
   };
 }
+
+/** ms as minutes, as given: 0.05, 90. */
+const minutes = (ms: number) => String(Math.round((ms / 60_000) * 1e4) / 1e4);
 
 function parseOutput(stdout: string): StoredRecord['output'] | undefined {
   try {

@@ -7,12 +7,14 @@
 //     bit for bit where an uninterrupted run ends, and the killed worker's training stops too;
 // (c) a job that always fails is failed after its tries, with its error (the dead letters);
 // (d) SIGTERM: the worker stops its training at a step boundary and exits at once, the job goes
-//     back to waiting with no try used up, and another worker finishes it, bit for bit.
+//     back to waiting with no try used up, and another worker finishes it, bit for bit;
+// (e) Redis crashes mid-job and restarts from its append-only file;
+// (f) --job-timeout: a try that trains too long is stopped with a checkpoint and fails with the
+//     timeout's error; the retry resumes from the checkpoint; after its tries the job is failed.
 // The Redis password appears in no command's output. Needs redis-server (npm test's set-up
 // installs it on Debian as root); without it the file is skipped, saying so.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -22,9 +24,9 @@ import { decodeSafetensors } from '../../src/io/checkpoint.ts';
 import { parseMetrics } from '../../src/io/metrics.ts';
 import type { RunSpec } from '../../src/train/runSpec.ts';
 import { scoreOf, type RunRecord } from '../../experiments/study/report.ts';
+import { freePort, redisServer, startRedis as startRedisServer, waitForOutput } from './redisServer.ts';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
-const redisServer = (spawnSync('which', ['redis-server'], { encoding: 'utf8' }).stdout ?? '').trim();
 if (!redisServer) console.warn('test/distributed/queue.test.ts: SKIPPED: redis-server is not installed (Debian: apt-get install redis-server; `npm test` installs it when run as root)');
 
 const PASSWORD = 'pw:s3cret/42';
@@ -43,30 +45,6 @@ const tiny = (seed: number, trainLimit = 64): RunSpec => ({
 });
 /** 32 steps, a checkpoint every 2 (the workers' --checkpoint-every): long enough to be stopped mid-run. */
 const longer = tiny(7, 512);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves when `child` has printed a line matching `pattern` (or rejects when it exits first). */
-function waitForOutput(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk;
-      if (pattern.test(text)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before printing ${pattern}: ${text}`)));
-  });
-}
 
 async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -99,8 +77,8 @@ interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startWorker(queue: string, redisUrl = url, lockMs = 2000): Promise<WorkerProcess> {
-  const args = [cli, 'worker', '--redis', redisUrl, '--queue', queue, '--store', store, '--checkpoint-every', '2', '--lock-duration', String(lockMs), '--stalled-interval', '1000', '--progress-interval', '200'];
+async function startWorker(queue: string, redisUrl = url, lockMs = 2000, extra: string[] = []): Promise<WorkerProcess> {
+  const args = [cli, 'worker', '--redis', redisUrl, '--queue', queue, '--store', store, '--checkpoint-every', '2', '--lock-duration', String(lockMs), '--stalled-interval', '1000', '--progress-interval', '200', ...extra];
   // TMPDIR: its spec files go under root, removed at the end even when the worker was killed.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: root } });
   children.add(child);
@@ -162,13 +140,7 @@ function openQueue(name: string, redisUrl = url): Queue {
 }
 
 /** redis-server on `port` with its files in `dir`, the test's password, append-only or not; resolves once it accepts connections. */
-async function startRedis(port: number, dir: string, appendOnly: 'yes' | 'no'): Promise<ChildProcess> {
-  mkdirSync(dir, { recursive: true });
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendOnly, '--appendfsync', 'always', '--requirepass', PASSWORD];
-  const server = spawn(redisServer, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForOutput(server, /Ready to accept connections/, 'redis-server');
-  return server;
-}
+const startRedis = (port: number, dir: string, appendOnly: 'yes' | 'no') => startRedisServer(port, dir, appendOnly, PASSWORD);
 
 const storeFolder = (jobId: string) => join(store, jobId);
 
@@ -376,6 +348,44 @@ describe.skipIf(!redisServer)('the study queue on Redis', () => {
     expect(await queue.getJobCounts('waiting', 'active', 'failed')).toEqual({ waiting: 0, active: 0, failed: 0 });
     worker.child.kill('SIGTERM');
     await worker.exited;
+  });
+
+  it('(f) --job-timeout: each try is stopped with a checkpoint and fails with the timeout error; the retry resumes from it', async () => {
+    // 128 steps (about 18 s here): each 4.5 s try is stopped after a few checkpoints.
+    const plan = writePlan('plan-f', [{ id: 'slow', spec: tiny(9, 2048) }]);
+    const submit = await espgpu('study', 'submit', plan, '--redis', url, '--queue', 'f', '--attempts', '2', '--backoff', '100', '--json');
+    expect(submit.code, submit.stderr).toBe(0);
+    const jobId = (JSON.parse(submit.stdout) as { added: string[] }).added[0]!;
+    const started = Date.now();
+    const worker = await startWorker('f', url, 2000, ['--job-timeout', '0.075', '--timeout-grace', '10']);
+    const queue = queueOf('f');
+    await until('the job failed', async () => (await queue.getFailedCount()) === 1, 60_000);
+    const seconds = (Date.now() - started) / 1000;
+    const timeoutError = new RegExp(`^job ${jobId.replaceAll('.', '\\.')} exceeded its timeout of 0\\.075 min after step (\\d+); its checkpoint is kept, the next attempt resumes$`);
+    const status = await espgpu('study', 'status', '--redis', url, '--queue', 'f', '--json');
+    const failed = (JSON.parse(status.stdout) as { failed: { jobId: string; attempts: number; error: string }[] }).failed;
+    expect(failed).toEqual([expect.objectContaining({ jobId, attempts: 2, error: expect.stringMatching(timeoutError) })]);
+    expect((await queue.getJob(jobId))!.attemptsMade).toBe(2);
+    expect(existsSync(join(storeFolder(jobId), 'checkpoint.safetensors'))).toBe(true);
+    expect(existsSync(join(storeFolder(jobId), 'result.json'))).toBe(false);
+    const log = worker.log();
+    expect(log).toMatch(/failed \(try 1 of 2, will be retried\): job \S+ exceeded its timeout of 0\.075 min after step \d+; its checkpoint is kept/);
+    expect(log).toMatch(/failed \(try 2 of 2, the last\): job \S+ exceeded its timeout/);
+    expect(log).toMatch(/resuming from .*checkpoint\.safetensors \(try 2 of 2\)/);
+    // Two sessions, each stopped at a step boundary (aborted, not killed); the second resumed where the first stopped.
+    const records = parseMetrics(readFileSync(join(storeFolder(jobId), 'metrics.jsonl'), 'utf8'), 'metrics');
+    const starts = records.filter((r) => r.event === 'start');
+    const dones = records.filter((r) => r.event === 'done');
+    expect(starts).toHaveLength(2);
+    expect(dones).toEqual([expect.objectContaining({ status: 'aborted' }), expect.objectContaining({ status: 'aborted' })]);
+    expect(starts[1]!.resumedFrom).toBe(join(storeFolder(jobId), 'checkpoint.safetensors'));
+    expect(starts[1]!.step as number).toBeGreaterThan(0);
+    expect(starts[1]!.step as number).toBeLessThanOrEqual(dones[0]!.step as number);
+    expect(Number(timeoutError.exec(failed[0]!.error)![1])).toBe(dones[1]!.step);
+    expect(dones[1]!.step as number).toBeLessThan(128);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    console.log(`[queue] job timeout, two tries: ${seconds.toFixed(1)} s`);
   });
 
   it('printed the Redis password nowhere', () => {
