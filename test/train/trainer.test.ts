@@ -196,6 +196,29 @@ describe('Trainer', () => {
     classifier.dispose();
   });
 
+  it('stops a diverged run with a NonFiniteError and keeps the last good checkpoint', async () => {
+    const path = join(folder, 'diverged.safetensors');
+    // Good for 16 steps (a checkpoint every 8), then an absurd rate from step 16 on.
+    const schedule = { kind: 'constant' as const };
+    const exploding: TrainerOptions = { ...tinyRunOptions(), sgd: { ...tinyRunOptions().sgd!, lr: 0.05 }, schedule, checkpoint: { path, everySteps: 8 }, files: nodeFileStore };
+    const trainer = new Trainer(gpu(), exploding);
+    const steps: number[] = [];
+    trainer.on('step', (e) => steps.push(e.step));
+    // The optimizer's schedule is the Trainer's: raise the rate from outside, as a bad recipe would.
+    const settings = trainer.classifier.optimizer.settings as { schedule: (step: number) => number };
+    const base = settings.schedule;
+    settings.schedule = (step) => (step < 16 ? base(step) : 1e30);
+    const error = await trainer.run().then(() => undefined, (e: Error) => e);
+    expect(error?.name).toBe('NonFiniteError');
+    expect(error?.message).toMatch(/^Trainer: (the loss is (NaN|-?Infinity) at step \d+|parameters .* = (NaN|-?Infinity) at step \d+): training diverged/);
+    expect(error?.message).toMatch(/keeps step 16/);
+    const kept = decodeSafetensors(new Uint8Array(await readFile(path)), path);
+    expect(kept.metadata.step).toBe('16');
+    expect(kept.tensors.every((t) => t.data.every(Number.isFinite))).toBe(true);
+    expect(Math.max(...steps)).toBeLessThan(32);
+    trainer.dispose();
+  });
+
   it('runs once', async () => {
     const trainer = new Trainer(gpu(), { ...tinyRunOptions(), epochs: 1 });
     await trainer.run();
