@@ -38,7 +38,7 @@ const FULL_TIER = [
   'test/nn/models.test.ts',
   'test/io/onnx.test.ts',
   'test/browser/demo.test.ts',
-  'test/experiments/study.test.ts',
+  'test/experiments/studyRun.test.ts',
   'test/examples/**',
   'test/package/**',
   'test/distributed/queue.test.ts',

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { integerAtLeast, positiveNumber } from '../options.ts';
+import { integerAtLeast, nonNegativeNumber, positiveNumber } from '../options.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
 import { DID_NOT_TRAIN_ERROR, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
@@ -32,6 +32,8 @@ interface Options {
   flatnessDirections: number;
   flatnessSamples: number;
   methods?: string;
+  lr?: number;
+  warmupEpochs?: number;
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -42,7 +44,9 @@ function settingsOf(o: Options): StudySettings {
   const seeds = o.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new Error(`--seeds must be comma-separated integers ≥ 0, got "${o.seeds}"`);
   const flatness = { ...DEFAULT_SETTINGS.flatness, directions: o.flatnessDirections, samples: o.flatnessSamples };
-  return { ...DEFAULT_SETTINGS, epochs: o.epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness };
+  if ((o.lr === undefined) !== (o.warmupEpochs === undefined)) throw new Error('give --lr and --warmup-epochs together (the recipe-power study\'s choice), or neither (the mnist preset\'s schedule)');
+  const recipe = o.lr === undefined ? undefined : { lr: o.lr, warmupEpochs: o.warmupEpochs! };
+  return { ...DEFAULT_SETTINGS, epochs: o.epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness, recipe };
 }
 
 /** ε and γ given on the command line, else the sweep's choice. */
@@ -140,7 +144,9 @@ function withCommon(command: Command): Command {
     .option('--esp-gamma <γ>', 'Table 1 ESP γ instead of the sweep\'s choice', positiveNumber('--esp-gamma'))
     .option('--l2-epsilon <ε>', 'Table 1 L2 ε instead of the sweep\'s choice', positiveNumber('--l2-epsilon'))
     .option('--flatness-directions <n>', 'random directions per radius of the flatness runs (Naive, ESP, AugMix, first seed)', integerAtLeast('--flatness-directions', 2), DEFAULT_SETTINGS.flatness.directions)
-    .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples);
+    .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples)
+    .option('--lr <rate>', 'peak learning rate of the sweep, Table 1 and the ablation (with --warmup-epochs; default: the mnist preset\'s 0.1, no warm-up)', positiveNumber('--lr'))
+    .option('--warmup-epochs <n>', 'linear warm-up before the cosine (with --lr)', nonNegativeNumber('--warmup-epochs'));
 }
 
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();

@@ -41,6 +41,12 @@ export interface StudySettings {
   gammas: readonly number[];
   /** `espgpu flatness` of the first seed's Naive, ESP and AugMix models. */
   flatness: { radii: readonly number[]; directions: number; samples: number };
+  /**
+   * The sweep's, Table 1's and the ablation's schedule, when not the `mnist` preset's (the
+   * paper's lr 0.1 cosine, no warm-up): a peak rate and a warm-up before the cosine, as the
+   * recipe-power study chooses them.
+   */
+  recipe?: { lr: number; warmupEpochs: number };
   /** The recipe-power study: its schedules (peak lr, epochs), warm-up and seeds. */
   power: { schedules: readonly PowerSchedule[]; warmupEpochs: number; seeds: readonly number[] };
 }
@@ -99,12 +105,13 @@ function flatnessArgs(s: StudySettings): string[] {
 }
 
 /** The `mnist` recipe on Fashion-MNIST with `method`; ε (and γ) go to the method's perturbation. */
-function trainSpec(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }, data: DataSpec = {}): RunSpec {
+function trainSpec(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }, data: DataSpec = {}, recipe?: StudySettings['recipe']): RunSpec {
   const { perturbation } = parseMethod(method);
   const augmentation: AugmentationOptions = { method };
   if (perturbation.startsWith('esp')) augmentation.esp = { epsilon: settings.epsilon!, ...(settings.gamma === undefined ? {} : { gamma: settings.gamma }) };
   if (perturbation === 'l2') augmentation.l2 = { epsilon: settings.epsilon! };
-  return { preset: 'mnist', seed, epochs, augmentation, data: { dataset: 'fashion-mnist', ...data } };
+  const schedule = recipe && { lr: recipe.lr, schedule: { kind: 'cosine' as const, lrMin: 0, warmupEpochs: recipe.warmupEpochs } };
+  return { preset: 'mnist', seed, epochs, ...schedule, augmentation, data: { dataset: 'fashion-mnist', ...data } };
 }
 
 function sweepRuns(s: StudySettings): Run[] {
@@ -112,7 +119,7 @@ function sweepRuns(s: StudySettings): Run[] {
   const held: DataSpec = { validation: s.validation, trainLimit: s.sweepTrainLimit, ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
   const run = (id: string, method: string, epsilon?: number, gamma?: number): Run => ({
     study: 'sweep', id, method, seed, epsilon, gamma, evaluatedOn: 'validation',
-    spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held),
+    spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held, s.recipe),
   });
   const runs = [run('none', 'none')];
   for (const epsilon of s.epsilons) {
@@ -135,7 +142,7 @@ function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettin
     s.seeds.map((seed): Run => {
       const perturbation = settingsOf(method, choice);
       const data: DataSpec = { ...(s.trainLimit === undefined ? {} : { trainLimit: s.trainLimit }), ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
-      const spec = trainSpec(method, seed, s.epochs, perturbation, data);
+      const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.recipe);
       const run: Run = { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', spec };
       if (study === 'table1' && seed === s.seeds[0] && FLATNESS_METHODS.includes(method)) run.flatness = flatnessArgs(s);
       return run;

@@ -1,13 +1,8 @@
-// The study's plan, its choice of ε from the sweep, and a miniature Table 1 run end to end
-// through the real `espgpu` command (Fashion-MNIST, a few steps, a 100-image suite), so
-// the experiment scripts cannot rot.
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The study's plan, its choice of ε from the sweep, its tables and statistics. The miniature
+// Table 1 run through the real command is studyRun.test.ts (the full test tier).
 import { describe, expect, it } from 'vitest';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { flatnessChart, flatnessTable, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, scoreOf, studentT95, sweepChart, type RunRecord, type Scored } from '../../experiments/study/report.ts';
-import { prepareSuites, readResults, resultFile, runAll, suiteDir, type StudyPaths } from '../../experiments/study/runner.ts';
+import { meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
 
@@ -76,6 +71,16 @@ describe('study plan', () => {
       expect(run.evaluatedOn).toBe('validation');
     }
     expect(resolveRunSpec(runs.at(-1)!.spec).recipe).toMatchObject({ epochs: 10, sgd: { lr: 0.1, momentum: 0.9 } });
+  });
+
+  it('plans Table 1 under a chosen recipe: a peak rate and a warm-up before the cosine, for every method', () => {
+    const runs = planStudy('table1', { ...DEFAULT_SETTINGS, seeds: [0, 1, 2, 3, 4], recipe: { lr: 0.05, warmupEpochs: 0.3 } }, choice);
+    expect(runs).toHaveLength(6 * 5);
+    for (const run of runs) {
+      expect(resolveRunSpec(run.spec).recipe).toMatchObject({ sgd: { lr: 0.05 }, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs: 0.3 } });
+    }
+    // Without a recipe the preset's schedule stands, as for the Table 1 already run.
+    expect(planStudy('table1', DEFAULT_SETTINGS, choice)[0]!.spec.lr).toBeUndefined();
   });
 
   it('tabulates the seed std of each schedule against the 1-point target', () => {
@@ -159,43 +164,7 @@ describe('paired differences', () => {
   });
 });
 
-describe('miniature Table 1 through espgpu', () => {
-  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
-  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-'));
-  const paths: StudyPaths = { cli, results: join(root, 'results'), work: join(root, 'work') };
-
-  it('generates the suites, trains Naive and ESP, scores them, and skips finished runs when rerun', async () => {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npm test does)`);
-    const settings = { ...DEFAULT_SETTINGS, epochs: 1, seeds: [0], trainLimit: 2048, evalLimit: 500, flatness: { radii: [1, 4], directions: 2, samples: 64 } };
-    const runs = planStudy('table1', settings, choice).filter((r) => r.method === 'none' || r.method === 'esp');
-    const log = () => {};
-    await prepareSuites(paths, { validation: 5000, testLimit: 100, validationLimit: 100 }, log);
-    expect(existsSync(join(suiteDir(paths, 'validation'), 'suite.json'))).toBe(true);
-    await runAll(paths, runs, 1, log);
-    const scored = readResults<RunRecord>(paths, runs).map(({ record }) => scoreOf(record));
-    expect(scored.map((s) => s.run.method)).toEqual(['none', 'esp']);
-    for (const s of scored) {
-      expect(Object.keys(s.perCorruption)).toHaveLength(15);
-      expect(s.clean).toBeGreaterThan(0);
-      expect(s.clean).toBeLessThan(88); // 16 steps already beat chance (90% error)
-    }
-    expect(methodTable(scored)).toMatch(/\| Naive \| 0 \|[\s\S]*\| Naive \+ ESP \| 0 \|/);
-    expect(perCorruptionTable(scored).split('\n')).toHaveLength(2 + 15);
-    // Both are the first seed of a flatness method: their records hold the measurement.
-    for (const s of scored) {
-      expect(s.flatness!.radii.map((r) => r.radius)).toEqual([1, 4]);
-      expect(s.flatness!.directions).toBe(2);
-      expect(Number.isFinite(s.flatness!.baseLoss)).toBe(true);
-    }
-    expect(flatnessTable(scored).split('\n')).toHaveLength(2 + 2);
-    expect(flatnessChart(scored).match(/<polyline/g)).toHaveLength(2);
-    const written = statSync(resultFile(paths, runs[0]!)).mtimeMs;
-    await runAll(paths, runs, 1, log);
-    expect(statSync(resultFile(paths, runs[0]!)).mtimeMs).toBe(written);
-    const record = JSON.parse(readFileSync(resultFile(paths, runs[1]!), 'utf8')) as RunRecord;
-    expect(record.output.corruption!.clean!.count).toBe(500);
-  }, 600_000);
-
+describe('the sweep figure', () => {
   it('draws the sweep figure with one line per method and the Naive level', () => {
     const runs = planStudy('sweep', { ...DEFAULT_SETTINGS, epsilons: [1, 2] });
     const svg = sweepChart(runs.map((run, i) => ({ run, clean: 10, meanCorruptionError: 20 + i, perCorruption: {}, wallSeconds: 1 })));
