@@ -1,13 +1,13 @@
 // Runs a study's plan with the `espgpu` command line, resumably: a run whose result.json
 // exists is skipped, a run with a checkpoint continues from it (`--resume`), so a study
 // killed at any point loses at most the steps since the last checkpoint. The corruption
-// suites are generated once and reused by every run.
+// suites (one per dataset and evaluation split) are generated once and reused by every run.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import type { RunSpec } from '../../src/train/runSpec.ts';
-import type { Run } from './plan.ts';
+import { suiteOf, type Run, type SuiteSource } from './plan.ts';
 
 export interface StudyPaths {
   /** The espgpu command (dist/cli.js). */
@@ -31,7 +31,28 @@ export const resultFile = (paths: StudyPaths, run: Run) => join(paths.results, r
 const metricsFile = (paths: StudyPaths, run: Run) => join(paths.results, run.study, run.id, 'metrics.jsonl');
 const checkpointFile = (paths: StudyPaths, run: Run) => join(paths.work, 'checkpoints', run.study, `${run.id}.safetensors`);
 const specFile = (paths: StudyPaths, run: Run) => join(paths.work, 'specs', run.study, `${run.id}.json`);
-export const suiteDir = (paths: StudyPaths, on: Run['evaluatedOn']) => join(paths.work, 'suites', on);
+/**
+ * A generated suite's folder: Fashion-MNIST-C's keep their first names, suites/test and
+ * suites/validation (finished runs and running studies read them); any other dataset's is
+ * suites/<dataset>-<split>, e.g. suites/mnist-digits-test. A bare split means Fashion-MNIST.
+ */
+export function suiteDir(paths: StudyPaths, suite: SuiteSource | Run['evaluatedOn']): string {
+  const { dataset, split } = typeof suite === 'string' ? { dataset: 'fashion-mnist', split: suite } : suite;
+  return join(paths.work, 'suites', dataset === 'fashion-mnist' ? split : `${dataset}-${split}`);
+}
+
+/** The test and validation Fashion-MNIST-C suites: what prepareSuites makes when not told. */
+export const FASHION_SUITES: readonly SuiteSource[] = [{ dataset: 'fashion-mnist', split: 'test' }, { dataset: 'fashion-mnist', split: 'validation' }];
+
+/** The distinct suites these runs are scored on, in first-use order. */
+export function suitesOf(runs: readonly Run[]): SuiteSource[] {
+  const byDir = new Map<string, SuiteSource>();
+  for (const run of runs) {
+    const suite = suiteOf(run);
+    byDir.set(`${suite.dataset}/${suite.split}`, byDir.get(`${suite.dataset}/${suite.split}`) ?? suite);
+  }
+  return [...byDir.values()];
+}
 
 /** Runs `node cli args…`; resolves with stdout, rejects with the command's last stderr lines. */
 export function espgpu(paths: Pick<StudyPaths, 'cli' | 'dataDir'>, args: string[], log: (line: string) => void): Promise<string> {
@@ -52,16 +73,20 @@ export function espgpu(paths: Pick<StudyPaths, 'cli' | 'dataDir'>, args: string[
   });
 }
 
-/** Writes the test and validation Fashion-MNIST-C suites once (a marker file says done). */
-export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, log: (line: string) => void): Promise<void> {
-  for (const on of ['test', 'validation'] as const) {
-    const dir = suiteDir(paths, on);
+/**
+ * Writes each MNIST-C suite once (a marker file says done): by default the test and validation
+ * Fashion-MNIST-C suites; a study passes the suites its runs name (suitesOf).
+ */
+export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, log: (line: string) => void, suites: readonly SuiteSource[] = FASHION_SUITES): Promise<void> {
+  for (const suite of suites) {
+    const dir = suiteDir(paths, suite);
     const marker = join(dir, 'suite.json');
     if (existsSync(marker)) continue;
+    const on = suite.split;
     const limit = on === 'test' ? settings.testLimit : settings.validationLimit;
     const which = on === 'test' ? ['--split', 'test'] : ['--validation', String(settings.validation)];
-    log(`generating the ${on} suite in ${dir}`);
-    const args = ['corrupt', '--dataset', 'fashion-mnist', '--suite', 'mnist-c', '--out', dir, ...which, '--json'];
+    log(`generating the ${suite.dataset} ${on} suite in ${dir}`);
+    const args = ['corrupt', '--dataset', suite.dataset, '--suite', 'mnist-c', '--out', dir, ...which, '--json'];
     if (limit !== undefined) args.push('--limit', String(limit));
     const summary = await espgpu(paths, args, log);
     writeFileAtomicSync(marker, new TextEncoder().encode(summary));
@@ -86,7 +111,7 @@ export async function runOne(paths: StudyPaths, run: Run, log: (line: string) =>
       checkpointEvery: 100,
       metrics: metricsFile(paths, run),
       suite: 'mnist-c',
-      suiteDir: suiteDir(paths, run.evaluatedOn),
+      suiteDir: suiteDir(paths, suiteOf(run)),
     },
   };
   const specPath = specFile(paths, run);

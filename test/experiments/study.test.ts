@@ -1,8 +1,10 @@
 // The study's plan, its choice of ε from the sweep, its tables and statistics. The miniature
 // Table 1 run through the real command is studyRun.test.ts (the full test tier).
 import { describe, expect, it } from 'vitest';
-import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, type Choice } from '../../experiments/study/plan.ts';
-import { meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { join } from 'node:path';
+import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
+import { suiteDir, suitesOf } from '../../experiments/study/runner.ts';
+import { digitsSection, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
 
@@ -81,6 +83,50 @@ describe('study plan', () => {
     }
     // Without a recipe the preset's schedule stands, as for the Table 1 already run.
     expect(planStudy('table1', DEFAULT_SETTINGS, choice)[0]!.spec.lr).toBeUndefined();
+  });
+
+  it('plans the digits study: Naive, L2, ESP seed by seed on mnist-digits, scored on the test digits\' MNIST-C', () => {
+    expect(() => planStudy('digits', DEFAULT_SETTINGS)).toThrow(/digits study needs ε and γ/);
+    const seeds = [0, 1, 2, 3, 4];
+    const runs = planStudy('digits', { ...DEFAULT_SETTINGS, seeds, trainLimit: 500 }, choice);
+    expect(runs).toHaveLength(3 * 5);
+    // A partial run already pairs the methods: every seed's three runs before the next seed.
+    expect(runs.slice(0, 6).map((r) => r.id)).toEqual(['digits-none-seed0', 'digits-l2-seed0', 'digits-esp-seed0', 'digits-none-seed1', 'digits-l2-seed1', 'digits-esp-seed1']);
+    expect(runs.map((r) => r.seed)).toEqual(seeds.flatMap((s) => [s, s, s]));
+    const table1Ids = new Set(planStudy('table1', { ...DEFAULT_SETTINGS, seeds }, choice).map((r) => r.id));
+    expect(runs.some((r) => table1Ids.has(r.id))).toBe(false);
+    for (const run of runs) {
+      const resolved = resolveRunSpec(run.spec, run.id);
+      expect(resolved.data.dataset).toBe('mnist-digits');
+      // All 8,000 training digits, the test split: no trainLimit (Table 1's), no validation.
+      expect(resolved.data.trainLimit).toBeUndefined();
+      expect(resolved.data.validation).toBeUndefined();
+      expect(resolved.recipe.epochs).toBe(DEFAULT_SETTINGS.epochs);
+      expect(run).toMatchObject({ study: 'digits', evaluatedOn: 'test', suite: { dataset: 'mnist-digits', split: 'test' } });
+      expect(run.flatness).toBeUndefined();
+    }
+    // The Fashion-MNIST choice of ε and γ, as Table 1's.
+    expect(runs[2]!.spec.augmentation).toEqual({ method: 'esp', esp: { epsilon: 1.5, gamma: 10 } });
+    expect(runs[1]!.spec.augmentation).toEqual({ method: 'l2', l2: { epsilon: 2 } });
+    expect(runs[0]!.spec.augmentation).toEqual({ method: 'none' });
+    // Without a recipe the mnist preset's schedule; with one, its peak rate and warm-up.
+    expect(runs[0]!.spec.lr).toBeUndefined();
+    const recipe = planStudy('digits', { ...DEFAULT_SETTINGS, seeds, epochs: 5, recipe: { lr: 0.05, warmupEpochs: 0.3 } }, choice);
+    for (const run of recipe) expect(resolveRunSpec(run.spec).recipe).toMatchObject({ epochs: 5, sgd: { lr: 0.05 }, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs: 0.3 } });
+  });
+
+  it('scores the digits on their own suite and keeps the Fashion-MNIST-C suites\' folders', () => {
+    const paths = { cli: 'cli.js', results: 'results', work: 'work' };
+    const digits = planStudy('digits', DEFAULT_SETTINGS, choice);
+    const table1 = planStudy('table1', DEFAULT_SETTINGS, choice);
+    const sweep = planStudy('sweep', DEFAULT_SETTINGS);
+    expect(suiteDir(paths, suiteOf(digits[0]!))).toBe(join('work', 'suites', 'mnist-digits-test'));
+    expect(suiteDir(paths, suiteOf(table1[0]!))).toBe(join('work', 'suites', 'test'));
+    expect(suiteDir(paths, suiteOf(sweep[0]!))).toBe(join('work', 'suites', 'validation'));
+    expect(suiteDir(paths, 'test')).toBe(join('work', 'suites', 'test'));
+    expect(suitesOf([...table1, ...digits, ...sweep])).toEqual([
+      { dataset: 'fashion-mnist', split: 'test' }, { dataset: 'mnist-digits', split: 'test' }, { dataset: 'fashion-mnist', split: 'validation' },
+    ]);
   });
 
   it('tabulates the seed std of each schedule against the 1-point target', () => {
@@ -190,3 +236,38 @@ describe('the paired t-test', () => {
   });
 });
 
+describe('the digits report', () => {
+  const runs = planStudy('digits', { ...DEFAULT_SETTINGS, seeds: [0, 1, 2] }, choice);
+  const scored = (method: string, seed: number, clean: number, meanCorruptionError: number): Scored => ({
+    run: runs.find((r) => r.id === `digits-${method}-seed${seed}`)!, clean, meanCorruptionError, perCorruption: { fog: meanCorruptionError }, wallSeconds: 100,
+  });
+
+  it('has the method table, ours beside the paper\'s MNIST-C numbers, the caveats and the paired differences', () => {
+    // ESP 1, 2, 3 points under Naive; L2 1 point under Naive every seed.
+    const all = [0, 1, 2].flatMap((seed) => [scored('none', seed, 2, 10 + 2 * seed), scored('l2', seed, 2, 9 + 2 * seed), scored('esp', seed, 2, 9 + seed)]);
+    const section = digitsSection(all, 'NOTE');
+    const lines = section.split('\n');
+    expect(lines[0]).toBe('## MNIST-C on real digits (test split, 2,000 digits)');
+    expect(section).toContain('| Naive | 0, 1, 2 | 2.00 ± 0.00 | 12.00 ± 2.00 | – |');
+    expect(section).toContain('| Naive + ESP | 0, 1, 2 | 2.00 ± 0.00 | 10.00 ± 1.00 | – |');
+    expect(section).toContain('| Naive | 12.00 ± 2.00 | 8.01 ± 0.10 |');
+    expect(section).toContain('| Naive + L2 | 11.00 ± 2.00 | 7.07 ± 0.43 |');
+    expect(section).toContain('| Naive + ESP | 10.00 ± 1.00 | 6.45 ± 0.02 |');
+    expect(section).toMatch(/8,000 training digits \(the paper: MNIST's 60,000\) for 2 epoch\(s\)/);
+    expect(section).toContain('ε and γ are the Fashion-MNIST sweep\'s choice (ESP ε = 1.5, γ = 10; L2 ε = 2)');
+    const paired = lines.slice(lines.indexOf('### Paired differences (digits)'));
+    expect(paired[2]).toBe('NOTE');
+    expect(paired.filter((l) => l.startsWith('| Naive'))).toEqual([
+      '| Naive + ESP − Naive | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |',
+      '| Naive + L2 − Naive | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −1.00 ± 0.00 | −1.00 … −1.00 | < 0.001 |',
+      '| Naive + ESP − Naive + L2 | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −1.00 ± 1.00 | −3.48 … +1.48 | 0.23 |',
+    ]);
+  });
+
+  it('is empty without runs, and shows a partial run\'s first seed without paired differences', () => {
+    expect(digitsSection([])).toBe('');
+    const section = digitsSection([scored('none', 0, 2, 10), scored('l2', 0, 2, 9), scored('esp', 0, 2, 8)]);
+    expect(section).toContain('| Naive + ESP | 8.00 (1 run) | 6.45 ± 0.02 |');
+    expect(section).not.toContain('Paired differences');
+  });
+});
