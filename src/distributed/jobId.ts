@@ -1,6 +1,8 @@
 // A run's job id: its id and a hash of its settings, so that submitting a plan again adds
 // nothing (BullMQ ignores a job whose id it has, whatever its state), and a run whose settings
-// changed becomes a new job. The id is also the run's folder in the shared store.
+// changed becomes a new job. The id is also the run's folder in the shared store. A run's
+// `flatness` arguments are part of its settings (the measurement is part of its result); a run
+// without them hashes as before.
 import { createHash } from 'node:crypto';
 import type { PlannedRun } from './studyJob.ts';
 
@@ -20,8 +22,8 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
-/** "<study>.<id>.<12 hex digits>" (no study: "<id>.<hex>"): the SHA-256 of the canonical JSON of study, id and spec. */
-export function jobIdOf(run: Pick<PlannedRun, 'id' | 'spec' | 'study'>): string {
-  const hash = createHash('sha256').update(canonicalJson({ study: run.study, id: run.id, spec: run.spec })).digest('hex').slice(0, 12);
+/** "<study>.<id>.<12 hex digits>" (no study: "<id>.<hex>"): the SHA-256 of the canonical JSON of study, id, spec and flatness (when given). */
+export function jobIdOf(run: Pick<PlannedRun, 'id' | 'spec' | 'study' | 'flatness'>): string {
+  const hash = createHash('sha256').update(canonicalJson({ study: run.study, id: run.id, spec: run.spec, flatness: run.flatness })).digest('hex').slice(0, 12);
   return run.study === undefined ? `${run.id}.${hash}` : `${run.study}.${run.id}.${hash}`;
 }

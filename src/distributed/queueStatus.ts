@@ -34,7 +34,9 @@ export function formatStatus(status: QueueStatus, shownUrl: string): string {
   const lines = [`queue ${status.queue} at ${shownUrl}: ${JOB_STATES.map((state) => `${status.counts[state]} ${state}`).join(', ')}`];
   for (const job of status.active) {
     const p = job.progress;
-    const detail = p
+    const detail = p?.phase === 'flatness'
+      ? `measuring flatness (trained: step ${p.step}/${p.totalSteps})  on ${p.worker}`
+      : p
       ? `step ${p.step}/${p.totalSteps}${p.loss === undefined ? '' : `  loss ${p.loss.toFixed(4)}`}${p.etaSeconds === undefined ? '' : `  ETA ${Math.round(p.etaSeconds)} s`}  on ${p.worker}`
       : 'starting';
     lines.push(`  active  ${job.jobId}  (try ${job.attempt})  ${detail}`);

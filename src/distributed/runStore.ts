@@ -2,6 +2,8 @@
 // holding what a job's runs leave: DIR/<jobId>/checkpoint.safetensors (replaced atomically
 // every N steps: where a worker that takes over a job resumes), metrics.jsonl (appended by
 // every session) and result.json (written once: the first finished session's record stays).
+// A run with flatness arguments also leaves trained.json: its training's output, written once
+// the training completes, from which a measurement interrupted is redone without retraining.
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,8 @@ export interface JobFiles {
   checkpoint: string;
   metrics: string;
   result: string;
+  /** A run with flatness arguments: its training's output, kept until result.json is written (a measurement interrupted is redone from it, not retrained). */
+  trained: string;
 }
 
 /** Store folders are job ids: letters, digits, '.', '_' and '-', no leading dot. */
@@ -22,7 +26,7 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function jobFiles(store: string, jobId: string): JobFiles {
   if (!SAFE_NAME.test(jobId)) throw new ValidationError(`job id ${JSON.stringify(jobId)} cannot name a store folder (letters, digits, '.', '_', '-')`);
   const folder = join(store, jobId);
-  return { folder, checkpoint: join(folder, 'checkpoint.safetensors'), metrics: join(folder, 'metrics.jsonl'), result: join(folder, 'result.json') };
+  return { folder, checkpoint: join(folder, 'checkpoint.safetensors'), metrics: join(folder, 'metrics.jsonl'), result: join(folder, 'result.json'), trained: join(folder, 'trained.json') };
 }
 
 /** The outputs a worker sets: a plan's spec must leave them to it. */

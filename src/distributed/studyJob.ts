@@ -10,6 +10,11 @@ export interface PlannedRun {
   id: string;
   spec: RunSpec;
   study?: string;
+  /**
+   * `espgpu flatness` arguments (without --checkpoint and --json): measured on the run's final
+   * checkpoint once trained, stored as `flatness` in its result.json.
+   */
+  flatness?: string[];
   [field: string]: unknown;
 }
 
@@ -42,6 +47,8 @@ export interface StudyJobProgress {
   worker: string;
   /** ISO time of the update. */
   time: string;
+  /** What the job is doing: training (the default) or measuring its final checkpoint's flatness. */
+  phase?: 'training' | 'flatness';
 }
 
 /** `espgpu worker`'s defaults (its options' help, docs/DISTRIBUTED.md), shared with bench/queueOverhead.ts. */

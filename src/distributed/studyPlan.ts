@@ -78,8 +78,23 @@ function checkRun(entry: unknown, label: string, options: PlanOptions): PlannedR
   for (const field of STORE_OUTPUTS) {
     if (outputs?.[field] !== undefined) throw new ValidationError(`${label}: spec.outputs.${field} is the worker's to set (in the store: DIR/<jobId>/); leave it out`);
   }
+  checkFlatness(run.flatness, label);
   const spec: RunSpec = options.suite !== undefined && outputs?.suite === undefined ? { ...run.spec, outputs: { ...outputs, suite: options.suite } } : run.spec;
   // Checked as a worker will run it: in a store folder, with a checkpoint.
   resolveRunSpec(specForStore(spec, jobFiles('/store', 'job'), { checkpointEvery: 50 }, false), label);
   return { ...run, spec };
+}
+
+/** The arguments the worker sets itself: a plan's flatness must leave them out. */
+const WORKER_FLATNESS_ARGS = ['--checkpoint', '--json'] as const;
+
+function checkFlatness(flatness: unknown, label: string): void {
+  if (flatness === undefined) return;
+  if (!Array.isArray(flatness) || flatness.some((arg) => typeof arg !== 'string')) {
+    throw new ValidationError(`${label}: flatness must be a list of strings, the arguments of \`espgpu flatness\`, got ${JSON.stringify(flatness)}`);
+  }
+  for (const arg of flatness as string[]) {
+    const given = WORKER_FLATNESS_ARGS.find((name) => arg === name || arg.startsWith(`${name}=`));
+    if (given) throw new ValidationError(`${label}: flatness must not give ${given}: the worker measures the job's checkpoint (--checkpoint) and reads --json`);
+  }
 }

@@ -14,17 +14,23 @@
 // - jobTimeoutMs: a try that trains longer is stopped (SIGTERM: it checkpoints at its next step;
 //   SIGKILL after timeoutGraceMs) and fails with a JobTimeoutError; a retry resumes from the
 //   checkpoint.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// - A run with `flatness` arguments is measured once trained: `espgpu flatness --checkpoint
+//   <its checkpoint> ARGS --json` in its own process (stopped and timed out like the training),
+//   the report stored as `flatness` in result.json. The training's output goes to trained.json
+//   first: a try stopped, killed or failed during the measurement leaves it, and the next try
+//   measures again from the final checkpoint without training.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { writeFileAtomicSync } from '../io/atomicFile.ts';
+import type { FlatnessReport } from '../train/flatness.ts';
 import { resolveRunSpec } from '../train/runSpec.ts';
 import type { RedisTarget } from './redisUrl.ts';
-import { jobFiles, readResult, specForStore, workerName, writeFileOnce } from './runStore.ts';
+import { jobFiles, readResult, type JobFiles, specForStore, workerName, writeFileOnce } from './runStore.ts';
 import { JobTimeoutError, type StudyJobData, type StudyJobProgress, type StudyJobResult } from './studyJob.ts';
 import { connectionOf } from './studyQueue.ts';
-import { startTraining, type TrainProcess } from './trainProcess.ts';
+import { startFlatness, startTraining, type TrainExit, type TrainProcess } from './trainProcess.ts';
 
 export interface StudyWorkerOptions {
   target: RedisTarget;
@@ -61,11 +67,23 @@ export interface StoredRecord {
   run: StudyJobData['run'];
   wallSeconds: number;
   resumed: boolean;
-  output: { done: { status: string; step: number; cleanError?: number }; [field: string]: unknown };
+  output: { done: { status: string; step: number; totalSteps?: number; cleanError?: number }; [field: string]: unknown };
+  /** `espgpu flatness --json`'s report of the final checkpoint, for a run with flatness arguments (experiments/study/report.ts' FlatnessRecord). */
+  flatness?: FlatnessOutput;
   jobId: string;
   worker: string;
   attempt: number;
   finishedAt: string;
+}
+
+/** What `espgpu flatness --json` prints. */
+export type FlatnessOutput = FlatnessReport & { checkpoint: string; model: string; dataset: string; seconds: number };
+
+/** trained.json: a flatness run's completed training, before its measurement. */
+interface TrainedRecord {
+  output: StoredRecord['output'];
+  wallSeconds: number;
+  resumed: boolean;
 }
 
 export interface StudyWorker {
@@ -117,34 +135,10 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
       log(`${jobId}: already finished by ${finished.worker} (${files.result}): not trained again`);
       return summary(finished, true);
     }
-    const resumed = existsSync(files.checkpoint);
-    const spec = specForStore(run.spec, files, options, resumed);
-    try {
-      resolveRunSpec(spec, `job ${jobId}`);
-    } catch (error) {
-      throw new UnrecoverableError((error as Error).message);
-    }
-    const specPath = join(specs, `${jobId}.json`);
-    writeFileAtomicSync(specPath, new TextEncoder().encode(JSON.stringify(spec, null, 2) + '\n'));
-    log(`${jobId}: ${resumed ? `resuming from ${files.checkpoint}` : 'starting'} (try ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
     const started = performance.now();
-    let lastStep: number | undefined;
-    const training = startTraining({
-      cli: options.cli,
-      specPath,
-      metricsPath: files.metrics,
-      adapter: options.adapter,
-      tune: options.tune,
-      progressEveryMs: options.progressEveryMs,
-      onProgress: (p) => {
-        lastStep = p.step;
-        const progress: StudyJobProgress = { ...p, worker: name, time: new Date().toISOString() };
-        job.updateProgress(progress as unknown as object).catch(() => {});
-      },
-    });
-    running.set(jobId, training);
-    if (stopping) training.stop();
-    // The timeout: SIGTERM (a checkpoint at the next step), then SIGKILL after the grace period.
+    // The timeout counts the whole try (training and measurement): SIGTERM, then SIGKILL after the grace period.
+    let current: TrainProcess | undefined;
+    let doing = 'training';
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const timeoutTimer =
@@ -153,54 +147,125 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
         : setTimeout(() => {
             timedOut = true;
             const grace = options.timeoutGraceMs ?? 60_000;
-            log(`${jobId}: past its timeout of ${minutes(options.jobTimeoutMs!)} min: stopping its training (killed if still running in ${grace / 1000} s)`);
-            training.stop();
-            killTimer = setTimeout(() => training.kill(), grace);
+            log(`${jobId}: past its timeout of ${minutes(options.jobTimeoutMs!)} min: stopping its ${doing} (killed if still running in ${grace / 1000} s)`);
+            current?.stop();
+            killTimer = setTimeout(() => current?.kill(), grace);
           }, options.jobTimeoutMs);
-    const exit = await training.exited.finally(() => {
-      running.delete(jobId);
+    /** Runs one child of the try to its end, stoppable by the worker's stop() and the timeout. */
+    const supervise = async (child: TrainProcess): Promise<TrainExit> => {
+      current = child;
+      running.set(jobId, child);
+      if (stopping || timedOut) child.stop();
+      return child.exited.finally(() => {
+        running.delete(jobId);
+        current = undefined;
+      });
+    };
+    try {
+      const trained = run.flatness ? readTrained(files) : undefined;
+      const training = trained ?? (await train());
+      doing = 'flatness measurement';
+      const flatness = run.flatness ? await measure(training.output) : undefined;
+      const record: StoredRecord = {
+        run,
+        // This session's time, and the earlier session's training when this one only measured.
+        wallSeconds: (trained?.wallSeconds ?? 0) + (performance.now() - started) / 1000,
+        resumed: training.resumed,
+        output: training.output,
+        ...(flatness ? { flatness } : {}),
+        jobId,
+        worker: name,
+        attempt: job.attemptsMade + 1,
+        finishedAt: new Date().toISOString(),
+      };
+      const wrote = writeFileOnce(files.result, new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
+      if (!wrote) {
+        const first = readResult<StoredRecord>(files)!;
+        log(`${jobId}: finished, but ${first.worker} finished it first: its result.json stays`);
+        return summary(first, true);
+      }
+      log(`${jobId}: finished in ${record.wallSeconds.toFixed(1)} s → ${files.result}`);
+      return summary(record, false);
+    } finally {
       clearTimeout(timeoutTimer);
       clearTimeout(killTimer);
-    });
-    const output = parseOutput(exit.stdout);
-    if (output?.done.status !== 'completed' || exit.code !== 0) {
-      if (stopping) {
-        // Stopped by us at a step boundary: back to the queue, no try used up.
-        await job.moveToWait(token);
-        log(`${jobId}: stopped at step ${output?.done.step ?? '?'}; back in the queue`);
-        throw new WaitingError();
+    }
+
+    async function train(): Promise<TrainedRecord> {
+      const resumed = existsSync(files.checkpoint);
+      const spec = specForStore(run.spec, files, options, resumed);
+      try {
+        resolveRunSpec(spec, `job ${jobId}`);
+      } catch (error) {
+        throw new UnrecoverableError((error as Error).message);
       }
+      const specPath = join(specs, `${jobId}.json`);
+      writeFileAtomicSync(specPath, new TextEncoder().encode(JSON.stringify(spec, null, 2) + '\n'));
+      log(`${jobId}: ${resumed ? `resuming from ${files.checkpoint}` : 'starting'} (try ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+      let lastStep: number | undefined;
+      const exit = await supervise(
+        startTraining({
+          cli: options.cli,
+          specPath,
+          metricsPath: files.metrics,
+          adapter: options.adapter,
+          tune: options.tune,
+          progressEveryMs: options.progressEveryMs,
+          onProgress: (p) => {
+            lastStep = p.step;
+            const progress: StudyJobProgress = { ...p, worker: name, time: new Date().toISOString() };
+            job.updateProgress(progress as unknown as object).catch(() => {});
+          },
+        }),
+      );
+      const output = parseOutput(exit.stdout);
+      if (output?.done.status !== 'completed' || exit.code !== 0) {
+        await backToQueueIfStopping(`stopped at step ${output?.done.step ?? '?'}`);
+        if (timedOut) {
+          // A try used up: BullMQ retries it (with backoff) while tries are left, from the checkpoint.
+          const step = output?.done.step ?? lastStep;
+          const kept = existsSync(files.checkpoint)
+            ? 'its checkpoint is kept, the next attempt resumes'
+            : 'no checkpoint was written yet, the next attempt starts over';
+          throw new JobTimeoutError(
+            `job ${jobId} exceeded its timeout of ${minutes(options.jobTimeoutMs!)} min after step ${step ?? '?'}${exit.signal === 'SIGKILL' ? ' (killed: it did not stop within the grace period)' : ''}; ${kept}`,
+          );
+        }
+        const how = exit.signal ?? `exit code ${exit.code}`;
+        throw new Error(target.redact(`espgpu train stopped (${how})${exit.error ? `: ${exit.error}` : ''}`));
+      }
+      const trained: TrainedRecord = { output, wallSeconds: (performance.now() - started) / 1000, resumed };
+      // Before the measurement: a try that ends during it leaves the training done.
+      if (run.flatness) writeFileAtomicSync(files.trained, new TextEncoder().encode(JSON.stringify(trained, null, 2) + '\n'));
+      return trained;
+    }
+
+    async function measure(output: StoredRecord['output']): Promise<FlatnessOutput> {
+      log(`${jobId}: measuring the flatness of ${files.checkpoint} (try ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+      const progress: StudyJobProgress = { step: output.done.step, totalSteps: output.done.totalSteps ?? output.done.step, phase: 'flatness', worker: name, time: new Date().toISOString() };
+      job.updateProgress(progress as unknown as object).catch(() => {});
+      const exit = await supervise(
+        startFlatness({ cli: options.cli, checkpoint: files.checkpoint, args: run.flatness!, dataDir: run.spec.data?.dir ?? options.dataDir, adapter: options.adapter, tune: options.tune }),
+      );
+      const report = exit.code === 0 ? parseFlatness(exit.stdout) : undefined;
+      if (report) return report;
+      await backToQueueIfStopping('stopped while measuring its flatness');
       if (timedOut) {
-        // A try used up: BullMQ retries it (with backoff) while tries are left, from the checkpoint.
-        const step = output?.done.step ?? lastStep;
-        const kept = existsSync(files.checkpoint)
-          ? 'its checkpoint is kept, the next attempt resumes'
-          : 'no checkpoint was written yet, the next attempt starts over';
         throw new JobTimeoutError(
-          `job ${jobId} exceeded its timeout of ${minutes(options.jobTimeoutMs!)} min after step ${step ?? '?'}${exit.signal === 'SIGKILL' ? ' (killed: it did not stop within the grace period)' : ''}; ${kept}`,
+          `job ${jobId} exceeded its timeout of ${minutes(options.jobTimeoutMs!)} min while measuring its flatness${exit.signal === 'SIGKILL' ? ' (killed: it did not stop within the grace period)' : ''}; its training is done, the next attempt measures again`,
         );
       }
       const how = exit.signal ?? `exit code ${exit.code}`;
-      throw new Error(target.redact(`espgpu train stopped (${how})${exit.error ? `: ${exit.error}` : ''}`));
+      throw new Error(target.redact(`espgpu flatness stopped (${how})${exit.error ? `: ${exit.error}` : exit.code === 0 ? ': its output is not a flatness report' : ''}`));
     }
-    const record: StoredRecord = {
-      run,
-      wallSeconds: (performance.now() - started) / 1000,
-      resumed,
-      output,
-      jobId,
-      worker: name,
-      attempt: job.attemptsMade + 1,
-      finishedAt: new Date().toISOString(),
-    };
-    const wrote = writeFileOnce(files.result, new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
-    if (!wrote) {
-      const first = readResult<StoredRecord>(files)!;
-      log(`${jobId}: finished, but ${first.worker} finished it first: its result.json stays`);
-      return summary(first, true);
+
+    /** Stopped by us (a step boundary, or a measurement to redo): back to the queue, no try used up. */
+    async function backToQueueIfStopping(what: string): Promise<void> {
+      if (!stopping) return;
+      await job.moveToWait(token);
+      log(`${jobId}: ${what}; back in the queue`);
+      throw new WaitingError();
     }
-    log(`${jobId}: finished in ${record.wallSeconds.toFixed(1)} s → ${files.result}`);
-    return summary(record, false);
   };
 
   const worker = new Worker<StudyJobData, StudyJobResult>(options.queue, processJob, workerSettings(options));
@@ -245,6 +310,22 @@ export async function startStudyWorker(options: StudyWorkerOptions): Promise<Stu
 
 /** ms as minutes, as given: 0.05, 90. */
 const minutes = (ms: number) => String(Math.round((ms / 60_000) * 1e4) / 1e4);
+
+/** trained.json, if a try of this flatness run completed its training. */
+function readTrained(files: JobFiles): TrainedRecord | undefined {
+  if (!existsSync(files.trained)) return undefined;
+  const trained = JSON.parse(readFileSync(files.trained, 'utf8')) as TrainedRecord;
+  return trained.output?.done?.status === 'completed' ? trained : undefined;
+}
+
+function parseFlatness(stdout: string): FlatnessOutput | undefined {
+  try {
+    const report = JSON.parse(stdout) as FlatnessOutput;
+    return Array.isArray(report?.radii) && typeof report.baseLoss === 'number' ? report : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function parseOutput(stdout: string): StoredRecord['output'] | undefined {
   try {

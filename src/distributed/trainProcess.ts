@@ -1,7 +1,8 @@
 // One job's training as its own process: `espgpu train --spec FILE --json`, with the
 // checkpoints, resume and signal handling of the command itself. The worker follows the run's
 // metrics file for progress, stops it with SIGTERM (it ends at the next step boundary with a
-// checkpoint, exit code 143), and reads its JSON result from stdout.
+// checkpoint, exit code 143), and reads its JSON result from stdout. A run with flatness
+// arguments then has `espgpu flatness --checkpoint FILE … --json` measured the same way.
 //
 // A worker killed outright (kill -9, OOM) cannot stop its children: each child watches its
 // stdin, a pipe from the worker, and stops itself with SIGTERM when the pipe closes, so no
@@ -54,10 +55,47 @@ export interface TrainProcess {
 }
 
 export function startTraining(options: TrainProcessOptions): TrainProcess {
-  const args = ['--import', STOP_WITH_PARENT, options.cli, 'train', '--spec', options.specPath, '--json'];
-  if (options.adapter !== undefined) args.push('--adapter', options.adapter);
-  if (options.tune === false) args.push('--no-tune');
-  const follower = followMetrics(options.metricsPath, options.onProgress ?? (() => {}), options.progressEveryMs ?? 1000);
+  return startEspgpu(options.cli, ['train', '--spec', options.specPath, '--json'], options, {
+    path: options.metricsPath,
+    report: options.onProgress ?? (() => {}),
+    everyMs: options.progressEveryMs ?? 1000,
+  });
+}
+
+export interface FlatnessProcessOptions {
+  cli: string;
+  /** The run's final checkpoint. */
+  checkpoint: string;
+  /** The plan's `espgpu flatness` arguments (no --checkpoint, no --json). */
+  args: readonly string[];
+  /** --data-dir, when the arguments do not give one. */
+  dataDir?: string;
+  adapter?: string;
+  tune?: boolean;
+}
+
+/**
+ * `espgpu flatness --checkpoint FILE ARGS --json`: the flatness of a trained run's final
+ * checkpoint, in its own process as the training was (stop(): SIGTERM, it ends at once; a
+ * measurement stopped is measured again from the start). Its JSON report is on stdout.
+ */
+export function startFlatness(options: FlatnessProcessOptions): TrainProcess {
+  const givesDataDir = options.args.some((arg) => arg === '--data-dir' || arg.startsWith('--data-dir='));
+  const dataDir = options.dataDir !== undefined && !givesDataDir ? ['--data-dir', options.dataDir] : [];
+  return startEspgpu(options.cli, ['flatness', '--checkpoint', options.checkpoint, ...options.args, ...dataDir, '--json'], options);
+}
+
+/** `node --import STOP_WITH_PARENT cli args…` with the device options, its stdout kept, the metrics file followed when given. */
+function startEspgpu(
+  cli: string,
+  command: readonly string[],
+  device: { adapter?: string; tune?: boolean },
+  follow?: { path: string; report: (progress: TrainProgress) => void; everyMs: number },
+): TrainProcess {
+  const args = ['--import', STOP_WITH_PARENT, cli, ...command];
+  if (device.adapter !== undefined) args.push('--adapter', device.adapter);
+  if (device.tune === false) args.push('--no-tune');
+  const follower = follow ? followMetrics(follow.path, follow.report, follow.everyMs) : { stop() {} };
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -73,7 +111,7 @@ export function startTraining(options: TrainProcessOptions): TrainProcess {
       const lines = stderr.trim().split('\n').filter((line) => line && !line.startsWith('Warning:'));
       resolve({ code, signal, stdout, error: [...lines.slice(-3), extra].filter(Boolean).join(' | ') });
     };
-    child.on('error', (error) => finish(null, null, `cannot start ${options.cli}: ${error.message}`));
+    child.on('error', (error) => finish(null, null, `cannot start ${cli}: ${error.message}`));
     child.on('close', (code, signal) => finish(code, signal));
   });
   return {

@@ -32,6 +32,24 @@ describe('a study plan', () => {
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: undefined })).toBe('{"b":[{"c":2,"d":1}]}');
   });
 
+  it("takes a run's flatness arguments into its job id (none: the id as before) and refuses --checkpoint, --json and non-strings", () => {
+    const flatness = ['--dataset', 'embedded', '--radii', '1,4'];
+    const [plain, measured] = checkPlan({ runs: [{ id: 'a', spec }, { study: 'm', id: 'a', spec, flatness }] }, 'plan');
+    expect(plain!.jobId).toBe(jobIdOf({ id: 'a', spec }));
+    expect(measured!.run.flatness).toEqual(flatness);
+    expect(measured!.jobId).not.toBe(jobIdOf({ study: 'm', id: 'a', spec }));
+    expect(measured!.jobId).not.toBe(jobIdOf({ study: 'm', id: 'a', spec, flatness: ['--dataset', 'embedded', '--radii', '1,8'] }));
+    const runs = [
+      { id: 'ckpt', spec, flatness: ['--checkpoint', 'x'] },
+      { id: 'json', spec, flatness: ['--radii', '1', '--json=true'] },
+      { id: 'numbers', spec, flatness: ['--radii', 1] },
+      { id: 'text', spec, flatness: '--radii 1' },
+    ];
+    expect(() => checkPlan({ runs }, 'plan')).toThrow(
+      /4 of 4 runs are wrong[^]*run ckpt: flatness must not give --checkpoint[^]*run json: flatness must not give --json[^]*run numbers: flatness must be a list of strings[^]*run text: flatness must be a list of strings/,
+    );
+  });
+
   it('is refused whole, naming every bad run and field', () => {
     const plan = {
       runs: [

@@ -11,6 +11,10 @@
 // (e) Redis crashes mid-job and restarts from its append-only file;
 // (f) --job-timeout: a try that trains too long is stopped with a checkpoint and fails with the
 //     timeout's error; the retry resumes from the checkpoint; after its tries the job is failed.
+// (g) a run with flatness arguments: trained, then its final checkpoint measured by `espgpu
+//     flatness`, the report exported in its result.json where the study's flatness table reads
+//     it; a measurement left unfinished (trained.json, no result.json) is redone without
+//     training; flatness arguments giving --checkpoint are refused at submit.
 // The Redis password appears in no command's output. Needs redis-server (npm test's set-up
 // installs it on Debian as root); without it the file is skipped, saying so.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +27,7 @@ import type { StoredRecord } from '../../src/distributed/studyWorker.ts';
 import { decodeSafetensors } from '../../src/io/checkpoint.ts';
 import { parseMetrics } from '../../src/io/metrics.ts';
 import type { RunSpec } from '../../src/train/runSpec.ts';
-import { scoreOf, type RunRecord } from '../../experiments/study/report.ts';
+import { flatnessTable, scoreOf, type RunRecord } from '../../experiments/study/report.ts';
 import { freePort, redisServer, startRedis as startRedisServer, waitForOutput } from './redisServer.ts';
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
@@ -386,6 +390,64 @@ describe.skipIf(!redisServer)('the study queue on Redis', () => {
     worker.child.kill('SIGTERM');
     await worker.exited;
     console.log(`[queue] job timeout, two tries: ${seconds.toFixed(1)} s`);
+  });
+
+  it('(g) a run with flatness arguments: trained, its final checkpoint measured, the report exported; an unfinished measurement is redone without training', async () => {
+    const flatness = ['--dataset', 'embedded', '--radii', '1,4', '--directions', '2', '--samples', '64'];
+    const bad = writePlan('plan-g-bad', [{ id: 'fine', spec: tiny(1) }, { id: 'flat-bad', spec: tiny(1), flatness: ['--checkpoint', 'x'] }]);
+    const refused = await espgpu('study', 'submit', bad, '--redis', url, '--queue', 'g');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/1 of 2 runs are wrong, nothing submitted:\n\s+run flat-bad: flatness must not give --checkpoint/);
+
+    const run = { study: 'flat', id: 'none-seed0', method: 'none', seed: 0, spec: tiny(5), flatness };
+    const plan = writePlan('plan-g', [run]);
+    const submit = await espgpu('study', 'submit', plan, '--redis', url, '--queue', 'g', '--json');
+    expect(submit.code, submit.stderr).toBe(0);
+    const jobId = (JSON.parse(submit.stdout) as { added: string[] }).added[0]!;
+    // The arguments are part of the job's settings: without them, another job.
+    const plain = writePlan('plan-g-plain', [{ ...run, flatness: undefined }]);
+    const plainCheck = await espgpu('study', 'submit', plain, '--redis', url, '--queue', 'g-plain', '--json');
+    expect((JSON.parse(plainCheck.stdout) as { added: string[] }).added[0]).not.toBe(jobId);
+
+    const worker = await startWorker('g');
+    const queue = queueOf('g');
+    await until('the job completed', async () => (await queue.getJobState(jobId)) === 'completed');
+    const resultPath = join(storeFolder(jobId), 'result.json');
+    const record = JSON.parse(readFileSync(resultPath, 'utf8')) as StoredRecord;
+    expect(record).toMatchObject({ run, resumed: false, output: { done: { status: 'completed', step: 4 } } });
+    expect(record.flatness).toMatchObject({ checkpoint: join(storeFolder(jobId), 'checkpoint.safetensors'), dataset: 'embedded', directions: 2, samples: 64 });
+    expect(worker.log()).toMatch(new RegExp(`${jobId.replaceAll('.', '\\.')}: measuring the flatness of`));
+
+    const out = join(root, 'results-g');
+    const report = await espgpu('study', 'report', '--redis', url, '--queue', 'g', '--store', store, '--out', out, '--json');
+    expect(report.code, report.stderr).toBe(0);
+    const exported = JSON.parse(readFileSync(join(out, 'flat', 'none-seed0', 'result.json'), 'utf8')) as RunRecord & { output: { corruption?: unknown } };
+    expect(exported.flatness!.directions).toBe(2);
+    expect(exported.flatness!.radii.map((r) => r.radius)).toEqual([1, 4]);
+    for (const r of exported.flatness!.radii) {
+      expect(Number.isFinite(r.mean)).toBe(true);
+      expect(Number.isFinite(r.standardError)).toBe(true);
+    }
+    // The study's flatness table reads it (scoreOf needs a corruption report: the tiny run has none).
+    const table = flatnessTable([{ run: exported.run, clean: 0, meanCorruptionError: 0, perCorruption: {}, wallSeconds: 0, flatness: exported.flatness }]);
+    expect(table).toMatch(/\| method \| seed \| L\(θ\) \| r = 1 \| r = 4 \|/);
+    expect(table).toContain(`| Naive | 0 | ${exported.flatness!.baseLoss.toFixed(4)} | ${exported.flatness!.radii[0]!.mean.toFixed(4)} ± `);
+
+    // As if its worker died during the measurement: trained.json, no result.json. Delivered again, it is measured again, not trained.
+    expect(existsSync(join(storeFolder(jobId), 'trained.json'))).toBe(true);
+    rmSync(resultPath);
+    await queue.remove(jobId);
+    const resubmitted = await espgpu('study', 'submit', plan, '--redis', url, '--queue', 'g', '--json');
+    expect(JSON.parse(resubmitted.stdout)).toMatchObject({ added: [jobId] });
+    await until('the job measured again', async () => (await queue.getJobState(jobId)) === 'completed');
+    const again = JSON.parse(readFileSync(resultPath, 'utf8')) as StoredRecord;
+    expect(again.output).toEqual(record.output);
+    expect(again.flatness!.radii.map((r) => r.radius)).toEqual([1, 4]);
+    const starts = parseMetrics(readFileSync(join(storeFolder(jobId), 'metrics.jsonl'), 'utf8'), 'metrics').filter((r) => r.event === 'start');
+    expect(starts).toHaveLength(1);
+    expect(worker.log().match(new RegExp(`${jobId.replaceAll('.', '\\.')}: (starting|resuming)`, 'g'))).toHaveLength(1);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
   });
 
   it('printed the Redis password nowhere', () => {
