@@ -4,10 +4,10 @@
 // every session) and result.json (written once: the first finished session's record stays).
 // A run with flatness arguments also leaves trained.json: its training's output, written once
 // the training completes, from which a measurement interrupted is redone without retraining.
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { removeStaleTemporaries } from '../io/atomicFile.ts';
+import { writeTemporarySync } from '../io/atomicFile.ts';
 import type { RunSpec } from '../train/runSpec.ts';
 import { ValidationError } from '../validate.ts';
 
@@ -70,18 +70,8 @@ export function readResult<T>(files: JobFiles): T | undefined {
  * the other's record is dropped. Returns whether this call wrote it.
  */
 export function writeFileOnce(path: string, bytes: Uint8Array): boolean {
-  const folder = join(path, '..');
-  mkdirSync(folder, { recursive: true });
-  removeStaleTemporaries(folder);
   if (existsSync(path)) return false;
-  const temporary = join(folder, `.result.json.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')}.tmp`);
-  const fd = openSync(temporary, 'wx');
-  try {
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temporary = writeTemporarySync(path, bytes);
   try {
     linkSync(temporary, path);
     return true;

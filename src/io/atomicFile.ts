@@ -45,18 +45,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 
 /** The same, synchronously, for command-line writers (datasets, galleries) that have no loop to yield to. */
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
-  const folder = dirname(path);
-  mkdirSync(folder, { recursive: true });
-  removeStaleTemporaries(folder);
-  const temporary = temporaryName(path);
+  const temporary = writeTemporarySync(path, bytes);
   try {
-    const fd = openSync(temporary, 'wx');
-    try {
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -119,6 +109,31 @@ export function checkWritable(path: string, what: string): void {
     } catch {
       // The probe was never made (its folder is not one): nothing to remove.
     }
+  }
+}
+
+/**
+ * Writes `bytes` to a new temporary file beside `path` (its folder made, dead writers'
+ * temporaries removed) and syncs it; returns its name, for the caller to rename or link into
+ * place. On failure nothing is left behind.
+ */
+export function writeTemporarySync(path: string, bytes: Uint8Array): string {
+  const folder = dirname(path);
+  mkdirSync(folder, { recursive: true });
+  removeStaleTemporaries(folder);
+  const temporary = temporaryName(path);
+  try {
+    const fd = openSync(temporary, 'wx');
+    try {
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return temporary;
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }
 
