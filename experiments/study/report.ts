@@ -232,17 +232,19 @@ const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`
 
 /**
  * The recipe-power table: per schedule, the seeds that trained, the clean and corruption error
- * (mean ± std over seeds), and whether the corruption error's seed std is within `target`.
+ * (mean ± std over seeds), and whether the corruption error's seed std is within `target`
+ * once `minSeeds` seeds have trained.
  * Rows in the plan's order (cheapest first).
  */
-export function powerTable(scored: readonly Scored[], scheduleOf: (run: Run) => string, target = 1): string {
+export function powerTable(scored: readonly Scored[], scheduleOf: (run: Run) => string, target = 1, minSeeds = 2): string {
   const rows = new Map<string, Scored[]>();
   for (const s of scored) rows.set(scheduleOf(s.run), [...(rows.get(scheduleOf(s.run)) ?? []), s]);
   const lines = ['| schedule | seeds trained | clean error % | corruption error % | seed std ≤ ' + target + '? | hours |', '|---|---:|---:|---:|---|---:|'];
   for (const [schedule, runs] of rows) {
     const trained = trainedRuns(runs);
     const corruption = meanStd(trained.map((s) => s.meanCorruptionError));
-    const verdict = corruption.n < 2 ? 'too few seeds' : corruption.std <= target ? '**yes**' : 'no';
+    // A std from fewer seeds than planned is too noisy to choose a recipe by.
+    const verdict = corruption.n < Math.max(2, minSeeds) ? `not yet (${corruption.n} of ${minSeeds} seeds)` : corruption.std <= target ? '**yes**' : 'no';
     const failed = runs.length - trained.length;
     const hours = runs.reduce((a, s) => a + s.wallSeconds, 0) / 3600;
     lines.push(`| ${schedule} | ${trained.length}${failed ? ` (+${failed} did not train)` : ''} | ${format(meanStd(trained.map((s) => s.clean)))} | ${format(corruption)} | ${verdict} | ${hours.toFixed(2)} |`);

@@ -137,7 +137,9 @@ describe('study plan', () => {
     const rows = table.split('\n');
     expect(rows[2]).toBe('| a | 3 | 12.00 ± 0.00 | 41.00 ± 1.00 | **yes** | 0.30 |');
     expect(rows[3]).toMatch(/^\| b \| 2 \| .* \| 40.25 ± 0.35 \| \*\*yes\*\* \|/);
-    expect(rows[4]).toMatch(/^\| c \| 1 \| .* \| too few seeds \|/);
+    expect(rows[4]).toMatch(/^\| c \| 1 \| .* \| not yet \(1 of 2 seeds\) \|/);
+    // With five seeds planned, three are not enough to choose by.
+    expect(powerTable([scored('a-seed0', 40), scored('a-seed1', 41), scored('a-seed2', 42)], () => 'a', 1, 5).split('\n')[2]).toMatch(/\| not yet \(3 of 5 seeds\) \|/);
     expect(powerTable([scored('a-seed0', 40), scored('a-seed1', 43)], () => 'a').split('\n')[2]).toMatch(/\| no \|/);
   });
 
