@@ -3,6 +3,7 @@
 // error; `train`, `eval` and `corrupt` live in their own files.
 import { Command } from 'commander';
 import { hideDawnNotices } from '../device/provider.node.ts';
+import { definedFields } from '../train/presets.ts';
 import { resolveRunSpec, type RunSpec } from '../train/runSpec.ts';
 import { integerAtLeast, positiveNumber } from './arguments.ts';
 import { augmentationFromArgs, withAugmentationOptions, type AugmentationArgs } from './augmentationOptions.ts';
@@ -75,7 +76,7 @@ const demo = program
 withDeviceOptions(withAugmentationOptions(demo, { method: 'esp', epsilon: 1.5, gamma: 10 })).action(async (args: DemoArgs) => {
   const spec: RunSpec = {
     ...DEMO,
-    ...Object.fromEntries(Object.entries({ epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed }).filter(([, v]) => v !== undefined)),
+    ...definedFields({ epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed }),
     augmentation: augmentationFromArgs(args, DEMO.augmentation),
   };
   const { exitCode } = await runTraining(resolveRunSpec(spec, 'demo'), { title: 'espgpu demo', adapter: args.adapter, tune: args.tune });

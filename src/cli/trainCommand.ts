@@ -3,7 +3,7 @@
 // runTraining.ts. Exit codes: 0 done, 1 error, 130 / 143 / 129 stopped by SIGINT / SIGTERM / SIGHUP.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
+import { definedFields, PRESET_NAMES, type PresetName } from '../train/presets.ts';
 import { resolveRunSpec, RUN_DATASETS, type DataSpec, type OutputSpec, type RunDataset, type RunSpec } from '../train/runSpec.ts';
 import { checkObject } from '../validate.ts';
 import { integerAtLeast, nonNegativeNumber, positiveNumber } from './arguments.ts';
@@ -37,11 +37,6 @@ interface TrainArgs extends SuiteArgs, AugmentationArgs {
   tune: boolean;
 }
 
-/** The object without its undefined fields: a flag that was not given overrides nothing. */
-function given<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** A RunSpec file: JSON, an object, its errors naming the file. Its fields are checked by resolveRunSpec. */
 export function readRunSpecFile(path: string): RunSpec {
   let text: string;
@@ -61,15 +56,15 @@ export function readRunSpecFile(path: string): RunSpec {
 
 /** The spec file's fields with every flag that was given on top. */
 export function runSpecOf(args: TrainArgs, file: RunSpec = {}): RunSpec {
-  const data: DataSpec = { ...file.data, ...given({ dataset: args.dataset, dir: args.dataDir, validation: args.validation, trainLimit: args.trainLimit, evalLimit: args.evalLimit }) };
+  const data: DataSpec = { ...file.data, ...definedFields({ dataset: args.dataset, dir: args.dataDir, validation: args.validation, trainLimit: args.trainLimit, evalLimit: args.evalLimit }) };
   const outputs: OutputSpec = {
     ...file.outputs,
-    ...given({ checkpoint: args.checkpoint, checkpointEvery: args.checkpointEvery, resume: args.resume, allowNonFinite: args.allowNonFinite, metrics: args.metrics, curve: args.curve, suite: args.suite, suiteDir: args.suiteDir, suiteLimit: args.suiteLimit }),
+    ...definedFields({ checkpoint: args.checkpoint, checkpointEvery: args.checkpointEvery, resume: args.resume, allowNonFinite: args.allowNonFinite, metrics: args.metrics, curve: args.curve, suite: args.suite, suiteDir: args.suiteDir, suiteLimit: args.suiteLimit }),
   };
   const schedule = args.warmupEpochs === undefined ? file.schedule : { ...file.schedule, warmupEpochs: args.warmupEpochs };
   return {
     ...file,
-    ...given({ preset: args.preset, model: args.model, epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed, initWeights: args.initWeights, schedule }),
+    ...definedFields({ preset: args.preset, model: args.model, epochs: args.epochs, batchSize: args.batch, lr: args.lr, seed: args.seed, initWeights: args.initWeights, schedule }),
     augmentation: augmentationFromArgs(args, file.augmentation),
     data,
     outputs,

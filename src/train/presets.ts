@@ -165,8 +165,8 @@ export function resolveRecipe(spec: RecipeSpec, where: string, fields: readonly 
   );
 }
 
-/** The object without its undefined fields, so that spreading it overrides only what was given. */
-function definedFields<T extends object>(object: T): Partial<T> {
+/** The object without its undefined fields, so that spreading it overrides only what was given (a flag not given overrides nothing). */
+export function definedFields<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
