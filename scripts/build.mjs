@@ -52,6 +52,7 @@ await Promise.all([
   build({ ...node, entryPoints: ['bench/queueOverhead.ts'], outfile: 'dist/bench/queueOverhead.js' }),
   build({ ...node, entryPoints: ['experiments/study/main.ts'], outfile: 'dist/experiments/study.js' }),
   build({ ...node, entryPoints: ['experiments/figure1/spiral.ts'], outfile: 'dist/experiments/figure1.js' }),
+  build({ ...node, entryPoints: ['experiments/theorem1/imbalance.ts'], outfile: 'dist/experiments/theorem1.js' }),
   build({ ...node, entryPoints: ['experiments/cifarSanity/main.ts'], outfile: 'dist/experiments/cifarSanity.js' }),
   buildWeb(),
 ]);

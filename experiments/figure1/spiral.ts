@@ -149,7 +149,7 @@ export async function runFigure1(options: Figure1Options): Promise<Figure1Result
  * Releases the device and waits for Dawn to finish tearing it down: a process that exits at once
  * can crash in Dawn's threads (src/cli/shared.ts withGpu waits the same way).
  */
-async function disposeDevice(trainer: TrainerApi, device: WorkerDevice): Promise<void> {
+export async function disposeDevice(trainer: TrainerApi, device: WorkerDevice): Promise<void> {
   const lost = device.get().acquired.lost;
   trainer.dispose();
   await lost.catch(() => undefined);

@@ -64,7 +64,7 @@ export function twoClassAccuracy(scores: Float32Array, labels: Uint8Array): numb
 }
 
 /** xorshift32 with Box–Muller normals: toy data needs reproducibility, not Philox's streams. */
-function seededRandom(seed: number) {
+export function seededRandom(seed: number) {
   let state = (seed >>> 0) ^ 0x9e3779b9 || 1;
   const uniform = () => {
     state ^= state << 13;

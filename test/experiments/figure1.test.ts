@@ -4,16 +4,14 @@
 // rendering and margin numbers on hand-made probability maps whose right pictures and distances
 // are known without the code under test.
 import { decode } from 'fast-png';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { boundaryStatistics, signedDistances } from '../../experiments/figure1/boundaryStatistics.ts';
 import { renderFigure, type Picture } from '../../experiments/figure1/render.ts';
 import { classOneProbabilities, parseFigure1Args, runFigure1 } from '../../experiments/figure1/spiral.ts';
-import { WorkerDevice } from '../../src/worker/opsApi.ts';
-import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
 import { gridPoints, type Points } from '../../src/data/spiral.ts';
+import { useTrainer } from '../helpers/trainer.ts';
 
 // The layout, restated: 8 white pixels around and between panels, a title band of 7 glyph rows
 // × 2 pixels + 8 above the panels, one pixel a grid cell.
@@ -121,27 +119,17 @@ describe('figure 1 command line', () => {
 });
 
 describe('figure 1 in miniature', () => {
-  let trainer: TrainerApi;
-  const dir = mkdtempSync(join(tmpdir(), 'espgpu-figure1-'));
-
-  beforeAll(async () => {
-    trainer = createTrainerApi(new WorkerDevice());
-    await trainer.init();
-  });
-  afterAll(() => {
-    trainer?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { trainer, dir } = useTrainer('espgpu-figure1-');
 
   it('renders a real model whose last bias always favours class 0 in the class-0 colour everywhere', async () => {
     const grid = 16;
-    const info = await trainer.createModel({ kind: 'mlp', inputs: 2, hidden: [8], classes: 2 }, 0);
+    const info = await trainer().createModel({ kind: 'mlp', inputs: 2, hidden: [8], classes: 2 }, 0);
     // Every weight 0 but the output bias (the last parameter, [2]): logits (20, 0) everywhere.
     expect(info.parameters.at(-1)).toEqual({ name: 'fc2.bias', shape: [2] });
     const weights = new Float32Array(info.weightCount);
     weights[info.weightCount - 2] = 20;
-    await trainer.setWeights(weights);
-    const p1 = await classOneProbabilities(trainer, gridPoints(grid));
+    await trainer().setWeights(weights);
+    const p1 = await classOneProbabilities(trainer(), gridPoints(grid));
     expect(p1.length).toBe(grid * grid);
     for (const p of p1) expect(p).toBeCloseTo(1 / (1 + Math.exp(20)), 12);
     const picture = renderFigure([{ title: 'NAIVE', p1 }], grid);
@@ -151,7 +139,7 @@ describe('figure 1 in miniature', () => {
   it('trains five models a few steps and writes a five-panel PNG and its JSON sidecar', async () => {
     const grid = 24;
     const out = join(dir, 'figure.png');
-    const result = await runFigure1({ out, seed: 3, steps: 4, grid, trainer });
+    const result = await runFigure1({ out, seed: 3, steps: 4, grid, trainer: trainer() });
     expect(result.json).toBe(join(dir, 'figure.json'));
 
     const png = decode(readFileSync(out));
