@@ -1,12 +1,14 @@
 // The study's command line: `run` trains a study's runs (resumably), `report` writes the
 // tables, the sweep's choice of ε and γ, and the sweep figure. See experiments/README.md.
+//   node dist/experiments/study.js run power            # the recipe (mnist-stable, the default --preset)
 //   node dist/experiments/study.js run sweep            # then: report
 //   node dist/experiments/study.js run table1 ablation  # uses results/sweep/choice.json
-//   node dist/experiments/study.js run digits --seeds 0,1,2,3,4  # MNIST-C on real digits, the same choice
+//   node dist/experiments/study.js run digits           # MNIST-C on real digits, the same choice
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { integerAtLeast, nonNegativeNumber, positiveNumber } from '../options.ts';
+import { Command, Option } from 'commander';
+import { integerAtLeast, positiveNumber } from '../options.ts';
+import { preset, PRESET_NAMES, type PresetName } from '../../src/train/presets.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
 import { DID_NOT_TRAIN_ERROR, digitsSection, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
@@ -18,11 +20,12 @@ interface Options {
   cli: string;
   dataDir?: string;
   jobs: number;
-  epochs: number;
+  preset: PresetName;
+  epochs?: number;
   trainLimit?: number;
   evalLimit?: number;
   seeds: string;
-  sweepEpochs: number;
+  sweepEpochs?: number;
   sweepTrainLimit: number;
   validation: number;
   testSuiteLimit?: number;
@@ -33,8 +36,6 @@ interface Options {
   flatnessDirections: number;
   flatnessSamples: number;
   methods?: string;
-  lr?: number;
-  warmupEpochs?: number;
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -45,9 +46,9 @@ function settingsOf(o: Options): StudySettings {
   const seeds = o.seeds.split(',').map(Number);
   if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new Error(`--seeds must be comma-separated integers ≥ 0, got "${o.seeds}"`);
   const flatness = { ...DEFAULT_SETTINGS.flatness, directions: o.flatnessDirections, samples: o.flatnessSamples };
-  if ((o.lr === undefined) !== (o.warmupEpochs === undefined)) throw new Error('give --lr and --warmup-epochs together (the recipe-power study\'s choice), or neither (the mnist preset\'s schedule)');
-  const recipe = o.lr === undefined ? undefined : { lr: o.lr, warmupEpochs: o.warmupEpochs! };
-  return { ...DEFAULT_SETTINGS, epochs: o.epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness, recipe };
+  // Without --epochs (--sweep-epochs), the preset's own: 5 for mnist-stable, 50 for mnist.
+  const epochs = o.epochs ?? preset(o.preset).epochs;
+  return { ...DEFAULT_SETTINGS, preset: o.preset, epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs ?? epochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness };
 }
 
 /** ε and γ given on the command line, else the sweep's choice. */
@@ -121,7 +122,7 @@ function report(o: Options): void {
   }
   const withSmoothing = table1.filter((s) => s.run.method === 'esp');
   if (ablation.length) sections.push('## Smoothing ablation (test set)', '', methodTable([...withSmoothing, ...ablation]), '');
-  const pairedAblation = pairedTable([...withSmoothing, ...ablation], [['esp-hard', 'esp']]);
+  const pairedAblation = pairedTable([...withSmoothing, ...ablation], [['esp-hard', 'esp'], ['esp-static', 'esp']]);
   if (pairedAblation) sections.push(PAIRED_NOTE, '', pairedAblation, '');
   if (digits.length) sections.push(digitsSection(digits, PAIRED_NOTE), failureNote, '');
   const hours = [...sweep, ...table1, ...ablation, ...power, ...digits].reduce((a, s) => a + s.wallSeconds, 0) / 3600;
@@ -137,11 +138,12 @@ function withCommon(command: Command): Command {
     .option('--cli <file>', 'the espgpu command', 'dist/cli.js')
     .option('--data-dir <dir>', 'where Fashion-MNIST is (default: Debian\'s package or $ESPGPU_DATA_DIR)')
     .option('--jobs <n>', 'runs at once (1 on a software adapter, which uses every core)', integerAtLeast('--jobs', 1), 1)
-    .option('--epochs <n>', 'epochs of each Table 1 / ablation / digits run', integerAtLeast('--epochs', 1), DEFAULT_SETTINGS.epochs)
+    .addOption(new Option('--preset <name>', 'the recipe of the sweep, Table 1, the ablation and the digits (the power study sets its own schedules)').choices(PRESET_NAMES).default(DEFAULT_SETTINGS.preset))
+    .option('--epochs <n>', 'epochs of each Table 1 / ablation / digits run (default: the preset\'s)', integerAtLeast('--epochs', 1))
     .option('--train-limit <n>', 'Table 1 / ablation train on the first n training images (default: all)', integerAtLeast('--train-limit', 1))
     .option('--eval-limit <n>', 'every run evaluates on the first n test / validation images (default: all)', integerAtLeast('--eval-limit', 1))
     .option('--seeds <list>', 'seeds of Table 1 / ablation / digits (the sweep uses the first)', DEFAULT_SETTINGS.seeds.join(','))
-    .option('--sweep-epochs <n>', 'epochs of each sweep run', integerAtLeast('--sweep-epochs', 1), DEFAULT_SETTINGS.sweepEpochs)
+    .option('--sweep-epochs <n>', 'epochs of each sweep run (default: --epochs)', integerAtLeast('--sweep-epochs', 1))
     .option('--sweep-train-limit <n>', 'training images of each sweep run', integerAtLeast('--sweep-train-limit', 1), DEFAULT_SETTINGS.sweepTrainLimit)
     .option('--validation <n>', 'training images held out for the sweep', integerAtLeast('--validation', 1), DEFAULT_SETTINGS.validation)
     .option('--test-suite-limit <n>', 'corrupt only the first n test images (of each test suite: Fashion-MNIST-C, digits)', integerAtLeast('--test-suite-limit', 1))
@@ -150,14 +152,12 @@ function withCommon(command: Command): Command {
     .option('--esp-gamma <γ>', 'Table 1 ESP γ instead of the sweep\'s choice', positiveNumber('--esp-gamma'))
     .option('--l2-epsilon <ε>', 'Table 1 L2 ε instead of the sweep\'s choice', positiveNumber('--l2-epsilon'))
     .option('--flatness-directions <n>', 'random directions per radius of the flatness runs (Naive, ESP, AugMix, first seed)', integerAtLeast('--flatness-directions', 2), DEFAULT_SETTINGS.flatness.directions)
-    .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples)
-    .option('--lr <rate>', 'peak learning rate of the sweep, Table 1, the ablation and the digits (with --warmup-epochs; default: the mnist preset\'s 0.1, no warm-up)', positiveNumber('--lr'))
-    .option('--warmup-epochs <n>', 'linear warm-up before the cosine (with --lr)', nonNegativeNumber('--warmup-epochs'));
+    .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples);
 }
 
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();
 withCommon(program.command('run <studies...>').description(`train a study's runs: ${STUDY_NAMES.join(', ')}`))
-  .option('--methods <list>', 'run only these methods (e.g. esp,l2,esp-hard), in this order within each study')
+  .option('--methods <list>', 'run only these methods (e.g. none,l2,esp), seed by seed and in this order within a seed')
   .action(async (studies: string[], o: Options) => {
     const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
     if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);

@@ -7,8 +7,9 @@
 //   the ε and γ of Table 1 are chosen here and never on the test suite.
 // - table1: Naive, L2, ESP, AugMix, AugMix + L2, AugMix + ESP on the full training set
 //   (minus nothing), several seeds, scored on the test set and Fashion-MNIST-C.
-// - ablation: ESP without label smoothing (`esp-hard`) at Table 1's ε; the with-smoothing
-//   side is Table 1's ESP runs.
+// - ablation: ESP without label smoothing (`esp-hard`) and ESP's sizes with static label
+//   smoothing of the same mean label mass (`esp-static`), at Table 1's ε and γ; the
+//   with-smoothing side is Table 1's ESP runs.
 // - flatness (Figure 4 right, §1.7): the first seed's Naive, ESP and AugMix runs of Table 1 also
 //   measure their checkpoint's flatness (`espgpu flatness`) once trained.
 // - power (issue 21): plain training under short warm-up + cosine schedules (peak lr 0.05 and
@@ -21,14 +22,18 @@
 //   the MNIST-C suite espgpu generates from them: the paper's own MNIST-C comparison (§1.8).
 //   Seed by seed over the three methods, so a partial run already pairs them.
 
+import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { parseMethod, type AugmentationOptions } from '../../src/augment/pipeline.ts';
+import { preset, type PresetName } from '../../src/train/presets.ts';
 import type { DataSpec, RunDataset, RunSpec } from '../../src/train/runSpec.ts';
 
 export type StudyName = 'sweep' | 'table1' | 'ablation' | 'power' | 'digits';
 export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation', 'power', 'digits'];
 
 export interface StudySettings {
-  /** Epochs of every Table 1 and ablation run. */
+  /** The recipe of the sweep, Table 1, the ablation and the digits (the power study sets its own schedules). */
+  preset: PresetName;
+  /** Epochs of every Table 1, ablation and digits run. */
   epochs: number;
   /** Table 1 / ablation train on the first n training images (all when undefined). */
   trainLimit?: number;
@@ -45,12 +50,6 @@ export interface StudySettings {
   gammas: readonly number[];
   /** `espgpu flatness` of the first seed's Naive, ESP and AugMix models. */
   flatness: { radii: readonly number[]; directions: number; samples: number };
-  /**
-   * The sweep's, Table 1's and the ablation's schedule, when not the `mnist` preset's (the
-   * paper's lr 0.1 cosine, no warm-up): a peak rate and a warm-up before the cosine, as the
-   * recipe-power study chooses them.
-   */
-  recipe?: { lr: number; warmupEpochs: number };
   /** The recipe-power study: its schedules (peak lr, epochs), warm-up and seeds. */
   power: { schedules: readonly PowerSchedule[]; warmupEpochs: number; seeds: readonly number[] };
 }
@@ -60,10 +59,14 @@ export interface PowerSchedule {
   epochs: number;
 }
 
+/** The recipe the power study chose, five seeds; its epochs for the sweep too. */
+const STABLE = preset('mnist-stable');
+
 export const DEFAULT_SETTINGS: StudySettings = {
-  epochs: 2,
-  seeds: [0, 1, 2],
-  sweepEpochs: 2,
+  preset: 'mnist-stable',
+  epochs: STABLE.epochs,
+  seeds: [0, 1, 2, 3, 4],
+  sweepEpochs: STABLE.epochs,
   sweepTrainLimit: 20_000,
   validation: 5_000,
   epsilons: [0.5, 1, 1.5, 2, 3, 4],
@@ -119,14 +122,25 @@ function flatnessArgs(s: StudySettings): string[] {
   return ['--dataset', 'fashion-mnist', '--radii', f.radii.join(','), '--directions', String(f.directions), '--samples', String(f.samples)];
 }
 
-/** The `mnist` recipe (or `recipe`'s schedule) on Fashion-MNIST, or `data.dataset`, with `method`; ε (and γ) go to the method's perturbation. */
-function trainSpec(method: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }, data: DataSpec = {}, recipe?: StudySettings['recipe']): RunSpec {
+/**
+ * `esp-static` (the ablation): ESP's sizes with hard labels and, instead of ESP's smoothing,
+ * static label smoothing whose mean true-label mass equals ESP's over its sizes. Any other arm
+ * is a pipeline method.
+ */
+export function augmentationOf(arm: string, settings: { epsilon?: number; gamma?: number }, classes = 10): AugmentationOptions {
+  const method = arm === 'esp-static' ? 'esp-hard' : arm;
   const { perturbation } = parseMethod(method);
   const augmentation: AugmentationOptions = { method };
-  if (perturbation.startsWith('esp')) augmentation.esp = { epsilon: settings.epsilon!, ...(settings.gamma === undefined ? {} : { gamma: settings.gamma }) };
+  const esp = { epsilon: settings.epsilon!, ...(settings.gamma === undefined ? {} : { gamma: settings.gamma }) };
+  if (perturbation.startsWith('esp')) augmentation.esp = esp;
   if (perturbation === 'l2') augmentation.l2 = { epsilon: settings.epsilon! };
-  const schedule = recipe && { lr: recipe.lr, schedule: { kind: 'cosine' as const, lrMin: 0, warmupEpochs: recipe.warmupEpochs } };
-  return { preset: 'mnist', seed, epochs, ...schedule, augmentation, data: { dataset: 'fashion-mnist', ...data } };
+  if (arm === 'esp-static') augmentation.labelSmoothing = (1 - meanTrueLabelMass(resolveEspSettings(esp, classes))) / (1 - 1 / classes);
+  return augmentation;
+}
+
+/** The `preset` recipe on Fashion-MNIST, or `data.dataset`, with the arm's augmentation; ε (and γ) go to its perturbation. */
+function trainSpec(arm: string, seed: number, epochs: number, settings: { epsilon?: number; gamma?: number }, data: DataSpec, presetName: PresetName): RunSpec {
+  return { preset: presetName, seed, epochs, augmentation: augmentationOf(arm, settings), data: { dataset: 'fashion-mnist', ...data } };
 }
 
 function sweepRuns(s: StudySettings): Run[] {
@@ -134,7 +148,7 @@ function sweepRuns(s: StudySettings): Run[] {
   const held: DataSpec = { validation: s.validation, trainLimit: s.sweepTrainLimit, ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
   const run = (id: string, method: string, epsilon?: number, gamma?: number): Run => ({
     study: 'sweep', id, method, seed, epsilon, gamma, evaluatedOn: 'validation',
-    spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held, s.recipe),
+    spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held, s.preset),
   });
   const runs = [run('none', 'none')];
   for (const epsilon of s.epsilons) {
@@ -146,18 +160,19 @@ function sweepRuns(s: StudySettings): Run[] {
 
 /** Each Table 1 method's perturbation settings under the chosen ε and γ. */
 function settingsOf(method: string, choice: Choice): { epsilon?: number; gamma?: number } {
-  // esp-hard (the ablation) takes ESP's sizes too; only the label smoothing is off.
-  if (method.endsWith('esp') || method.endsWith('esp-hard')) return { epsilon: choice.esp.epsilon, gamma: choice.esp.gamma };
+  // esp-hard and esp-static (the ablation) take ESP's sizes too; only the label smoothing differs.
+  if (method.endsWith('esp') || method.endsWith('esp-hard') || method === 'esp-static') return { epsilon: choice.esp.epsilon, gamma: choice.esp.gamma };
   if (method.endsWith('l2')) return { epsilon: choice.l2.epsilon };
   return {};
 }
 
+/** Seed by seed over the methods, so that a partial run already pairs them. */
 function scoredRuns(study: StudyName, methods: readonly string[], s: StudySettings, choice: Choice): Run[] {
-  return methods.flatMap((method) =>
-    s.seeds.map((seed): Run => {
+  return s.seeds.flatMap((seed) =>
+    methods.map((method): Run => {
       const perturbation = settingsOf(method, choice);
       const data: DataSpec = { ...(s.trainLimit === undefined ? {} : { trainLimit: s.trainLimit }), ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
-      const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.recipe);
+      const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.preset);
       const run: Run = { study, id: `${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', spec };
       if (study === 'table1' && seed === s.seeds[0] && FLATNESS_METHODS.includes(method)) run.flatness = flatnessArgs(s);
       return run;
@@ -180,7 +195,7 @@ function powerRuns(s: StudySettings): Run[] {
       method: 'none',
       seed,
       evaluatedOn: 'validation',
-      spec: { ...trainSpec('none', seed, schedule.epochs, {}, held), lr: schedule.lr, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs } },
+      spec: { ...trainSpec('none', seed, schedule.epochs, {}, held, 'mnist'), lr: schedule.lr, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs } },
     })),
   );
 }
@@ -200,7 +215,7 @@ function digitsRuns(s: StudySettings, choice: Choice): Run[] {
   return s.seeds.flatMap((seed) =>
     DIGITS_METHODS.map((method): Run => {
       const perturbation = settingsOf(method, choice);
-      const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.recipe);
+      const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.preset);
       return { study: 'digits', id: `digits-${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', suite: DIGITS_SUITE, spec };
     }),
   );
@@ -212,17 +227,18 @@ export function planStudy(study: StudyName, settings: StudySettings, choice?: Ch
   if (study === 'power') return powerRuns(settings);
   if (!choice) throw new Error(`the ${study} study needs ε and γ: run the sweep and its report first (it writes choice.json), or give them explicitly`);
   if (study === 'digits') return digitsRuns(settings, choice);
-  return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard'], settings, choice);
+  return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard', 'esp-static'], settings, choice);
 }
 
 /**
- * The runs of the listed methods, in the list's order (so the runs that matter most go first),
- * each method's seeds in plan order. Every listed method must be in the plan.
+ * The runs of the listed methods, seed by seed and within a seed in the list's order (so a
+ * partial run already pairs them). Every listed method must be in the plan.
  */
 export function selectRuns(runs: readonly Run[], methods: readonly string[]): Run[] {
   const unknown = methods.find((m) => !runs.some((run) => run.method === m));
   if (unknown !== undefined) throw new Error(`--methods: no planned run has method "${unknown}"; planned: ${[...new Set(runs.map((r) => r.method))].join(', ')}`);
-  return methods.flatMap((m) => runs.filter((run) => run.method === m));
+  const rank = (run: Run) => methods.indexOf(run.method);
+  return runs.filter((run) => rank(run) >= 0).sort((a, b) => a.seed - b.seed || rank(a) - rank(b));
 }
 
 /** The sweep point with the lowest mean corruption error on the validation split, per method. */

@@ -54,7 +54,7 @@ export function meanStd(values: readonly number[]): { mean: number; std: number;
 const format = ({ mean, std, n }: { mean: number; std: number; n: number }) => (n > 1 ? `${mean.toFixed(2)} ± ${std.toFixed(2)}` : `${mean.toFixed(2)}`) + (n === 1 ? ' (1 run)' : '');
 
 const METHOD_NAMES: Record<string, string> = {
-  none: 'Naive', l2: 'Naive + L2', esp: 'Naive + ESP', 'esp-hard': 'Naive + ESP, no smoothing',
+  none: 'Naive', l2: 'Naive + L2', esp: 'Naive + ESP', 'esp-hard': 'Naive + ESP, no smoothing', 'esp-static': 'Naive + ESP, static smoothing',
   augmix: 'AugMix', 'augmix+l2': 'AugMix + L2', 'augmix+esp': 'AugMix + ESP',
 };
 const nameOf = (method: string) => METHOD_NAMES[method] ?? method;

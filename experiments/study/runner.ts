@@ -1,7 +1,9 @@
 // Runs a study's plan with the `espgpu` command line, resumably: a run whose result.json
 // exists is skipped, a run with a checkpoint continues from it (`--resume`), so a study
-// killed at any point loses at most the steps since the last checkpoint. The corruption
-// suites (one per dataset and evaluation split) are generated once and reused by every run.
+// killed at any point loses at most the steps since the last checkpoint. Both only when they
+// come from the very RunSpec planned: a result or checkpoint of another recipe under the same
+// run id is an error, never a silent skip or resume. The corruption suites (one per dataset
+// and evaluation split) are generated once and reused by every run.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -93,14 +95,52 @@ export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, 
   }
 }
 
+/** JSON with sorted keys and without the machine's paths (outputs, data.dir): what a run trains. */
+function trainedSpec(spec: RunSpec): string {
+  const { outputs: _outputs, ...rest } = spec;
+  const { dir: _dir, ...data } = spec.data ?? {};
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value) ? value.map(sorted)
+      : value && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]))
+        : value;
+  return JSON.stringify(sorted({ ...rest, data }));
+}
+
+/**
+ * Whether the run has finished: its result.json exists and was trained from the planned spec.
+ * Throws, naming the file, when a result of another spec sits under the run's id. Results
+ * written before runs were RunSpecs (2026-12-05) record command-line args instead: only
+ * `acceptUnrecorded` (reading old results for a report) takes them on trust.
+ */
+export function isFinished(paths: StudyPaths, run: Run, { acceptUnrecorded = false } = {}): boolean {
+  const result = resultFile(paths, run);
+  if (!existsSync(result)) return false;
+  const recorded = (JSON.parse(readFileSync(result, 'utf8')) as { run?: { spec?: RunSpec } }).run?.spec;
+  if (!recorded && acceptUnrecorded) return true;
+  if (!recorded || trainedSpec(recorded) !== trainedSpec(run.spec)) {
+    throw new Error(`${result} holds ${run.study}/${run.id} trained from another RunSpec than the one planned (${recorded ? trainedSpec(recorded) : 'none recorded'}); give another --results folder for a new recipe, or remove it`);
+  }
+  return true;
+}
+
+/** Throws, naming the files, when the run's checkpoint was written for another spec (or for one not recorded). */
+function checkResumable(paths: StudyPaths, run: Run, checkpoint: string): void {
+  const specPath = specFile(paths, run);
+  const recorded = existsSync(specPath) ? (JSON.parse(readFileSync(specPath, 'utf8')) as RunSpec) : undefined;
+  if (!recorded || trainedSpec(recorded) !== trainedSpec(run.spec)) {
+    throw new Error(`${checkpoint} was written for ${recorded ? `another RunSpec (${specPath})` : `a RunSpec not recorded in ${specPath}`} than ${run.study}/${run.id} plans; give another --work folder for a new recipe, or remove the checkpoint`);
+  }
+}
+
 /** One run to completion (or resumed to completion); writes its result.json. */
 export async function runOne(paths: StudyPaths, run: Run, log: (line: string) => void): Promise<void> {
   const result = resultFile(paths, run);
-  if (existsSync(result)) return;
+  if (isFinished(paths, run)) return;
   const checkpoint = checkpointFile(paths, run);
   mkdirSync(dirname(checkpoint), { recursive: true });
   mkdirSync(dirname(result), { recursive: true });
   const resuming = existsSync(checkpoint);
+  if (resuming) checkResumable(paths, run, checkpoint);
   log(`${resuming ? 'resuming' : 'starting'} ${run.study}/${run.id}`);
   const started = performance.now();
   const spec: RunSpec = {
@@ -135,7 +175,7 @@ async function measureFlatness(paths: StudyPaths, run: Run, checkpoint: string, 
 
 /** Runs the plan with up to `jobs` runs at once (one on a software adapter: it uses every core). */
 export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: number, log: (line: string) => void): Promise<void> {
-  const queue = runs.filter((run) => !existsSync(resultFile(paths, run)));
+  const queue = runs.filter((run) => !isFinished(paths, run));
   log(`${runs.length - queue.length} of ${runs.length} runs already done; ${queue.length} to go, ${jobs} at a time`);
   const failures: Error[] = [];
   const worker = async () => {
@@ -147,5 +187,5 @@ export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: numb
 
 /** The finished runs' records (those with a result.json), in plan order. */
 export function readResults<T>(paths: StudyPaths, runs: readonly Run[]): { run: Run; record: T }[] {
-  return runs.filter((run) => existsSync(resultFile(paths, run))).map((run) => ({ run, record: JSON.parse(readFileSync(resultFile(paths, run), 'utf8')) as T }));
+  return runs.filter((run) => isFinished(paths, run, { acceptUnrecorded: true })).map((run) => ({ run, record: JSON.parse(readFileSync(resultFile(paths, run), 'utf8')) as T }));
 }

@@ -77,3 +77,24 @@ function resolveXi(options: EspOptions, classes: number): number {
 export function trueLabelMass(settings: Pick<EspSettings, 'epsilon' | 'lambda'>, k: number): number {
   return k < settings.epsilon ? 1 : Math.exp(-settings.lambda * (k - settings.epsilon));
 }
+
+/**
+ * E[s(k)]: the true label's mean mass over ESP's draws (unperturbed samples keep 1), by
+ * Simpson's rule over the truncated normal. The static label smoothing with the same mean mass
+ * is α = (1 − E[s]) / (1 − 1/C) (labelSmoothing.ts: s' = 1 − α + α/C).
+ */
+export function meanTrueLabelMass(settings: EspSettings): number {
+  const { lo, hi, epsilon, sigma, probability } = settings;
+  const intervals = 2000;
+  const h = (hi - lo) / intervals;
+  let mass = 0;
+  let weighted = 0;
+  for (let i = 0; i <= intervals; i++) {
+    const k = lo + i * h;
+    const simpson = i === 0 || i === intervals ? 1 : i % 2 ? 4 : 2;
+    const density = simpson * Math.exp(-0.5 * ((k - epsilon) / sigma) ** 2);
+    mass += density;
+    weighted += density * trueLabelMass(settings, k);
+  }
+  return probability * (weighted / mass) + (1 - probability);
+}

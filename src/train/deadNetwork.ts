@@ -1,7 +1,7 @@
 // A network that has died (its ReLUs all off, or its logits stuck at one constant) predicts
 // the uniform distribution, so its loss sits at ln C whatever the targets, hard or soft, and
 // it never learns again. At the MNIST preset's lr 0.1 without warm-up, one of the study's
-// first 25 runs died within 100 steps (experiments/results/table1/l2-seed2), and a Naive run
+// first 25 runs died within 100 steps (experiments/results/paper-recipe/table1/l2-seed2), and a Naive run
 // hovered near ln 10 for 40 steps before it recovered. Training a dead network on
 // wastes the run, so the command line says so once the loss has stayed there long enough.
 

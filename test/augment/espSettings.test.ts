@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveEspSettings, trueLabelMass, xiFromGamma } from '../../src/augment/espSettings.ts';
+import { meanTrueLabelMass, resolveEspSettings, trueLabelMass, xiFromGamma } from '../../src/augment/espSettings.ts';
+import { normalCdf } from '../helpers/statistics.ts';
 
 describe('ESP settings (ALGORITHMS.md §1.3–1.5, §1.9)', () => {
   it('ξ from γ reproduces the §1.4 table and its floor/λτ columns', () => {
@@ -74,5 +75,24 @@ describe('ESP settings (ALGORITHMS.md §1.3–1.5, §1.9)', () => {
     expect(bad({ epsilon: 1, gamma: 10, xi: 0.4 })).toThrow(/xi \(ξ\) and gamma \(γ\) are alternatives/);
     expect(bad({ epsilon: 1, sigma: -0.5 })).toThrow(/ESP settings: sigma \(σ\) must be a number > 0, got -0.5/);
     expect(bad({ epsilon: 1, probability: 1.2 })).toThrow(/ESP settings: probability must be a number in \[0, 1\], got 1.2/);
+  });
+
+  it('averages the true label mass over the sizes as the closed form of the truncated normal does', () => {
+    // E[s] = [Φ(0) − Φ(α) + e^{λ²σ²/2}(Φ(β + λσ) − Φ(λσ))] / (Φ(β) − Φ(α)), α = (lo − ε)/σ, β = τ/σ:
+    // the exponential times the Gaussian above ε is a shifted Gaussian.
+    for (const [options, classes] of [[{ epsilon: 1.5, gamma: 10 }, 10], [{ epsilon: 2, tau: 1, gamma: 20 }, 10], [{ epsilon: 1, gamma: 2 }, 2]] as const) {
+      const st = resolveEspSettings(options, classes);
+      const a = (st.lo - st.epsilon) / st.sigma;
+      const b = (st.hi - st.epsilon) / st.sigma;
+      const ls = st.lambda * st.sigma;
+      const closed = (normalCdf(0) - normalCdf(a) + Math.exp((ls * ls) / 2) * (normalCdf(b + ls) - normalCdf(ls))) / (normalCdf(b) - normalCdf(a));
+      expect(meanTrueLabelMass(st)).toBeCloseTo(closed, 6);
+      expect(closed).toBeGreaterThan(1 / classes + st.xi);
+      expect(closed).toBeLessThan(1);
+    }
+    // Hard labels, and samples left unperturbed, keep the whole mass.
+    expect(meanTrueLabelMass(resolveEspSettings({ epsilon: 1.5, smoothing: false }, 10))).toBe(1);
+    const half = resolveEspSettings({ epsilon: 1.5, gamma: 10, probability: 0.5 }, 10);
+    expect(meanTrueLabelMass(half)).toBeCloseTo(0.5 + 0.5 * meanTrueLabelMass({ ...half, probability: 1 }), 12);
   });
 });

@@ -1,10 +1,14 @@
 // The study's plan, its choice of ε from the sweep, its tables and statistics. The miniature
 // Table 1 run through the real command is studyRun.test.ts (the full test tier).
-import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
-import { suiteDir, suitesOf } from '../../experiments/study/runner.ts';
+import { isFinished, readResults, resultFile, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
 import { digitsSection, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
+import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
 
@@ -27,17 +31,31 @@ describe('study plan', () => {
     expect(() => planStudy('table1', DEFAULT_SETTINGS)).toThrow(/needs ε and γ: run the sweep/);
     const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
     expect(runs).toHaveLength(6 * DEFAULT_SETTINGS.seeds.length);
+    // Seed by seed over the methods: a partial run already pairs them.
+    expect(runs.slice(0, 7).map((r) => r.id)).toEqual(['none-seed0', 'l2-seed0', 'esp-seed0', 'augmix-seed0', 'augmix+l2-seed0', 'augmix+esp-seed0', 'none-seed1']);
     const esp = runs.find((r) => r.id === 'augmix+esp-seed1')!;
-    expect(esp.spec).toMatchObject({ preset: 'mnist', seed: 1, epochs: 2, augmentation: { method: 'augmix+esp', esp: { epsilon: 1.5, gamma: 10 } } });
+    expect(esp.spec).toMatchObject({ preset: 'mnist-stable', seed: 1, epochs: 5, augmentation: { method: 'augmix+esp', esp: { epsilon: 1.5, gamma: 10 } } });
     expect(runs.find((r) => r.id === 'l2-seed0')!.spec.augmentation).toEqual({ method: 'l2', l2: { epsilon: 2 } });
     expect(runs.find((r) => r.id === 'none-seed2')!.spec.augmentation).toEqual({ method: 'none' });
     expect(runs.every((r) => r.evaluatedOn === 'test' && r.spec.data?.validation === undefined)).toBe(true);
     for (const run of runs) expect(() => resolveRunSpec(run.spec), run.id).not.toThrow();
+  });
+
+  it('ablates ESP\'s smoothing two ways: hard labels, and static smoothing of the same mean label mass', () => {
     const ablation = planStudy('ablation', DEFAULT_SETTINGS, choice);
-    expect(ablation.map((r) => r.method)).toEqual(['esp-hard', 'esp-hard', 'esp-hard']);
-    // The same sizes as Table 1's ESP runs; only the smoothing differs.
-    const espSeed0 = runs.find((r) => r.id === 'esp-seed0')!.spec;
+    expect(ablation.map((r) => r.id).slice(0, 4)).toEqual(['esp-hard-seed0', 'esp-static-seed0', 'esp-hard-seed1', 'esp-static-seed1']);
+    expect(ablation).toHaveLength(2 * DEFAULT_SETTINGS.seeds.length);
+    // The same sizes as Table 1's ESP runs; only the labels differ.
+    const espSeed0 = planStudy('table1', DEFAULT_SETTINGS, choice).find((r) => r.id === 'esp-seed0')!.spec;
     expect(ablation[0]!.spec).toEqual({ ...espSeed0, augmentation: { ...espSeed0.augmentation, method: 'esp-hard' } });
+    const { labelSmoothing, ...rest } = ablation[1]!.spec.augmentation!;
+    expect(rest).toEqual({ ...espSeed0.augmentation, method: 'esp-hard' });
+    // ε = 1.5, γ = 10, C = 10: by the closed form (test/augment/espSettings.test.ts) ESP's mean
+    // true-label mass is 0.8766…; static smoothing 1 − α + α/10 of that mass needs α = 0.1371….
+    expect(labelSmoothing).toBeCloseTo((1 - meanTrueLabelMass(resolveEspSettings({ epsilon: 1.5, gamma: 10 }, 10))) / 0.9, 12);
+    expect(labelSmoothing).toBeGreaterThan(0.05);
+    expect(labelSmoothing).toBeLessThan(0.3);
+    for (const run of ablation) expect(() => resolveRunSpec(run.spec), run.id).not.toThrow();
   });
 
   it('the first seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {
@@ -47,9 +65,9 @@ describe('study plan', () => {
     expect(planStudy('ablation', DEFAULT_SETTINGS, choice).some((r) => r.flatness)).toBe(false);
   });
 
-  it('selects the listed methods in the order given, each with all its seeds, and names an unknown one', () => {
-    const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
-    expect(selectRuns(runs, ['esp', 'none']).map((r) => r.id)).toEqual(['esp-seed0', 'esp-seed1', 'esp-seed2', 'none-seed0', 'none-seed1', 'none-seed2']);
+  it('selects the listed methods seed by seed, in the order given within a seed, and names an unknown one', () => {
+    const runs = planStudy('table1', { ...DEFAULT_SETTINGS, seeds: [0, 1, 2] }, choice);
+    expect(selectRuns(runs, ['esp', 'none']).map((r) => r.id)).toEqual(['esp-seed0', 'none-seed0', 'esp-seed1', 'none-seed1', 'esp-seed2', 'none-seed2']);
     expect(() => selectRuns(runs, ['esp', 'esp-hard'])).toThrow(/no planned run has method "esp-hard"; planned: none, l2, esp, augmix/);
   });
 
@@ -75,14 +93,19 @@ describe('study plan', () => {
     expect(resolveRunSpec(runs.at(-1)!.spec).recipe).toMatchObject({ epochs: 10, sgd: { lr: 0.1, momentum: 0.9 } });
   });
 
-  it('plans Table 1 under a chosen recipe: a peak rate and a warm-up before the cosine, for every method', () => {
-    const runs = planStudy('table1', { ...DEFAULT_SETTINGS, seeds: [0, 1, 2, 3, 4], recipe: { lr: 0.05, warmupEpochs: 0.3 } }, choice);
-    expect(runs).toHaveLength(6 * 5);
-    for (const run of runs) {
-      expect(resolveRunSpec(run.spec).recipe).toMatchObject({ sgd: { lr: 0.05 }, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs: 0.3 } });
+  it('plans the sweep, Table 1, the ablation and the digits under the chosen preset, which is the power study\'s recipe', () => {
+    // mnist-stable is exactly what the power study measured as lr0.05-ep5.
+    const power = planStudy('power', DEFAULT_SETTINGS).find((r) => r.id === 'none-lr0.05-ep5-seed0')!;
+    expect({ ...resolveRunSpec(power.spec).recipe, augmentation: {} }).toEqual(preset('mnist-stable'));
+    for (const study of ['sweep', 'table1', 'ablation', 'digits'] as const) {
+      for (const run of planStudy(study, DEFAULT_SETTINGS, choice)) {
+        const { recipe } = resolveRunSpec(run.spec);
+        expect({ ...recipe, augmentation: {} }, run.id).toEqual(preset('mnist-stable'));
+      }
     }
-    // Without a recipe the preset's schedule stands, as for the Table 1 already run.
-    expect(planStudy('table1', DEFAULT_SETTINGS, choice)[0]!.spec.lr).toBeUndefined();
+    // The first study's recipe: the paper's mnist preset at 2 epochs.
+    const paper = planStudy('table1', { ...DEFAULT_SETTINGS, preset: 'mnist', epochs: 2 }, choice);
+    expect(resolveRunSpec(paper[0]!.spec).recipe).toMatchObject({ epochs: 2, sgd: { lr: 0.1 }, schedule: { kind: 'cosine', lrMin: 0 } });
   });
 
   it('plans the digits study: Naive, L2, ESP seed by seed on mnist-digits, scored on the test digits\' MNIST-C', () => {
@@ -109,10 +132,6 @@ describe('study plan', () => {
     expect(runs[2]!.spec.augmentation).toEqual({ method: 'esp', esp: { epsilon: 1.5, gamma: 10 } });
     expect(runs[1]!.spec.augmentation).toEqual({ method: 'l2', l2: { epsilon: 2 } });
     expect(runs[0]!.spec.augmentation).toEqual({ method: 'none' });
-    // Without a recipe the mnist preset's schedule; with one, its peak rate and warm-up.
-    expect(runs[0]!.spec.lr).toBeUndefined();
-    const recipe = planStudy('digits', { ...DEFAULT_SETTINGS, seeds, epochs: 5, recipe: { lr: 0.05, warmupEpochs: 0.3 } }, choice);
-    for (const run of recipe) expect(resolveRunSpec(run.spec).recipe).toMatchObject({ epochs: 5, sgd: { lr: 0.05 }, schedule: { kind: 'cosine', lrMin: 0, warmupEpochs: 0.3 } });
   });
 
   it('scores the digits on their own suite and keeps the Fashion-MNIST-C suites\' folders', () => {
@@ -255,7 +274,7 @@ describe('the digits report', () => {
     expect(section).toContain('| Naive | 12.00 ± 2.00 | 8.01 ± 0.10 |');
     expect(section).toContain('| Naive + L2 | 11.00 ± 2.00 | 7.07 ± 0.43 |');
     expect(section).toContain('| Naive + ESP | 10.00 ± 1.00 | 6.45 ± 0.02 |');
-    expect(section).toMatch(/8,000 training digits \(the paper: MNIST's 60,000\) for 2 epoch\(s\)/);
+    expect(section).toMatch(/8,000 training digits \(the paper: MNIST's 60,000\) for 5 epoch\(s\)/);
     expect(section).toContain('ε and γ are the Fashion-MNIST sweep\'s choice (ESP ε = 1.5, γ = 10; L2 ε = 2)');
     const paired = lines.slice(lines.indexOf('### Paired differences (digits)'));
     expect(paired[2]).toBe('NOTE');
@@ -271,5 +290,40 @@ describe('the digits report', () => {
     const section = digitsSection([scored('none', 0, 2, 10), scored('l2', 0, 2, 9), scored('esp', 0, 2, 8)]);
     expect(section).toContain('| Naive + ESP | 8.00 (1 run) | 6.45 ± 0.02 |');
     expect(section).not.toContain('Paired differences');
+  });
+});
+
+describe('study runner: one recipe a results folder', () => {
+  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-guard-'));
+  const paths = { cli: '/nonexistent/cli.js', results: join(root, 'results'), work: join(root, 'work') };
+  const [run] = planStudy('table1', DEFAULT_SETTINGS, choice);
+  const writeJson = (file: string, value: unknown) => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(value));
+  };
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('counts a result as finished only when it was trained from the planned spec, and names the file otherwise', () => {
+    expect(isFinished(paths, run!)).toBe(false);
+    // The same spec with its keys in another order, and the machine's paths, is the same run.
+    const { augmentation, ...rest } = run!.spec;
+    writeJson(resultFile(paths, run!), { run: { ...run, spec: { augmentation, ...rest, data: { ...run!.spec.data, dir: '/data' }, outputs: { checkpoint: 'x' } } } });
+    expect(isFinished(paths, run!)).toBe(true);
+    writeJson(resultFile(paths, run!), { run: { ...run, spec: { ...run!.spec, preset: 'mnist', epochs: 2 } } });
+    expect(() => isFinished(paths, run!)).toThrow(/none-seed0\/result\.json holds table1\/none-seed0 trained from another RunSpec/);
+    expect(() => readResults(paths, [run!])).toThrow(/another RunSpec/);
+    // A result from before RunSpecs (command-line args): only a report takes it on trust.
+    writeJson(resultFile(paths, run!), { run: { ...run, spec: undefined, args: ['--preset', 'mnist'] } });
+    expect(() => isFinished(paths, run!)).toThrow(/another RunSpec than the one planned \(none recorded\)/);
+    expect(readResults(paths, [run!])).toHaveLength(1);
+    rmSync(resultFile(paths, run!));
+  });
+
+  it('refuses to resume a checkpoint written for another spec, before starting anything', async () => {
+    const checkpoint = join(paths.work, 'checkpoints', 'table1', 'none-seed0.safetensors');
+    writeJson(checkpoint, {});
+    await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/none-seed0\.safetensors was written for a RunSpec not recorded in .*none-seed0\.json/);
+    writeJson(join(paths.work, 'specs', 'table1', 'none-seed0.json'), { ...run!.spec, epochs: 50 });
+    await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/was written for another RunSpec \(.*none-seed0\.json\) than table1\/none-seed0 plans/);
   });
 });

@@ -45,7 +45,7 @@ describe('resolveRunSpec', () => {
     const bad = (spec: unknown) => () => resolveRunSpec(spec as RunSpec, 'run.json');
     expect(bad({ epoch: 3 })).toThrow(ValidationError);
     expect(bad({ epoch: 3 })).toThrow(/^run.json: unknown field "epoch"/);
-    expect(bad({ preset: 'imagenet' })).toThrow(/run.json: preset must be one of mnist, cifar, tiny-imagenet, got "imagenet"/);
+    expect(bad({ preset: 'imagenet' })).toThrow(/run.json: preset must be one of mnist, mnist-stable, cifar, tiny-imagenet, got "imagenet"/);
     expect(bad({ model: 'resnet50' })).toThrow(/run.json: model must be one of mnist-cnn, wrn-40-2, resnet18, got "resnet50"/);
     expect(bad({ seed: -1 })).toThrow(/run.json: seed must be a u32, got -1/);
     expect(bad({ epochs: 0 })).toThrow(/run.json: epochs must be an integer ≥ 1, got 0/);
