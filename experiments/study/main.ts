@@ -11,7 +11,7 @@ import { integerAtLeast, positiveNumber } from '../options.ts';
 import { preset, PRESET_NAMES, type PresetName } from '../../src/train/presets.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
-import { DID_NOT_TRAIN_ERROR, digitsSection, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
+import { claimsTable, DID_NOT_TRAIN_ERROR, digitsSection, ORDERING_CLAIMS, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
 import { prepareSuites, readResults, runAll, suitesOf, type StudyPaths } from './runner.ts';
 
 interface Options {
@@ -88,6 +88,7 @@ function plannedRuns(o: Options, study: StudyName): Run[] {
 
 /** The paper's claims as pairs: each perturbation against its base, ESP against L2, and AugMix against plain training. */
 const TABLE1_PAIRS = [['l2', 'none'], ['esp', 'none'], ['esp', 'l2'], ['augmix', 'none'], ['augmix+l2', 'augmix'], ['augmix+esp', 'augmix'], ['augmix+esp', 'augmix+l2']] as const;
+const CLAIMS_NOTE = 'Each claim as a paired difference in mean corruption error (method − baseline, per seed): reproduced when its 95% interval excludes 0 on the paper\'s side, reversed when it excludes 0 on the other, not resolved when it includes 0.';
 const PAIRED_NOTE = 'Per seed, method − baseline (a seed fixes the initial weights and the batch order, so the difference cancels that part of the spread); mean ± std over the paired seeds and the 95% Student-t interval of the mean. An interval that excludes 0 is a difference these seeds resolve.';
 
 function report(o: Options): void {
@@ -109,7 +110,10 @@ function report(o: Options): void {
     sections.push('## ε sweep (validation split)', '', sweepTable(sweep), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, '');
   }
   const failureNote = `A run "did not train" when its clean error is ${DID_NOT_TRAIN_ERROR}% or more (chance is 90%); it is left out of the means, the per-corruption table and the paired differences.`;
-  if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', failureNote, '', '### Error per corruption (%, mean over the seeds that trained)', '', perCorruptionTable(table1), '');
+  if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', failureNote, '');
+  const orderings = claimsTable(table1, ORDERING_CLAIMS);
+  if (orderings) sections.push('### The paper\'s orderings (MNIST-C: ESP < L2 < Naive)', '', CLAIMS_NOTE, '', orderings, '');
+  if (table1.length) sections.push('### Error per corruption (%, mean over the seeds that trained)', '', perCorruptionTable(table1), '');
   const paired = pairedTable(table1, TABLE1_PAIRS);
   if (paired) {
     const perCorruption = pairedCorruptionTable(table1, TABLE1_PAIRS);
@@ -124,7 +128,10 @@ function report(o: Options): void {
   if (ablation.length) sections.push('## Smoothing ablation (test set)', '', methodTable([...withSmoothing, ...ablation]), '');
   const pairedAblation = pairedTable([...withSmoothing, ...ablation], [['esp-hard', 'esp'], ['esp-static', 'esp']]);
   if (pairedAblation) sections.push(PAIRED_NOTE, '', pairedAblation, '');
-  if (digits.length) sections.push(digitsSection(digits, PAIRED_NOTE), failureNote, '');
+  // Figure 4 left: on MNIST-C and CIFAR-10-C removing the smoothing made no significant difference.
+  const ablationClaims = claimsTable([...withSmoothing, ...ablation], [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }]);
+  if (ablationClaims) sections.push(CLAIMS_NOTE, '', ablationClaims, '');
+  if (digits.length) sections.push(digitsSection(digits, PAIRED_NOTE, CLAIMS_NOTE), failureNote, '');
   const hours = [...sweep, ...table1, ...ablation, ...power, ...digits].reduce((a, s) => a + s.wallSeconds, 0) / 3600;
   sections.push(`Runs: ${sweep.length} sweep, ${table1.length} Table 1, ${ablation.length} ablation, ${power.length} recipe power, ${digits.length} digits; ${hours.toFixed(2)} hours of training and evaluation.`, '');
   writeFileAtomicSync(join(o.results, 'REPORT.md'), encode(sections.join('\n')));

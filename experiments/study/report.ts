@@ -209,6 +209,48 @@ export function pairedTable(scored: readonly Scored[], comparisons: Comparisons)
   return [header, '|---|---|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
+/**
+ * A claim of the paper about two methods' mean corruption error: method − baseline is below
+ * zero ('lower'), above ('higher'), or indistinguishable from it ('no difference').
+ */
+export interface Claim {
+  method: string;
+  baseline: string;
+  paper: 'lower' | 'higher' | 'no difference';
+}
+
+/**
+ * One row per claim with at least two paired seeds: the paired difference in mean corruption
+ * error, its 95% interval and p-value, and the verdict. A claim is reproduced when the interval
+ * excludes 0 on the paper's side (for 'no difference': when it includes 0), reversed when it
+ * excludes 0 on the other side, and not resolved when it includes 0. '' when no claim has pairs.
+ */
+export function claimsTable(scored: readonly Scored[], claims: readonly Claim[]): string {
+  const rows = claims.flatMap((claim) => {
+    const pairing = pairRuns(scored, claim.method, claim.baseline);
+    if (!pairing) return [];
+    const metric = (s: Scored) => s.meanCorruptionError;
+    const d = pairedInterval(pairing, metric);
+    const p = pairedTTestP(pairing.pairs.map(([s, b]) => metric(s) - metric(b)));
+    const [lo, hi] = [d.mean - d.halfWidth, d.mean + d.halfWidth];
+    const side = hi < 0 ? 'lower' : lo > 0 ? 'higher' : 'unresolved';
+    const verdict = claim.paper === 'no difference'
+      ? side === 'unresolved' ? 'consistent (no difference resolved)' : `**not reproduced** (${nameOf(claim.method)} resolved ${side})`
+      : side === 'unresolved' ? 'not resolved' : side === claim.paper ? '**reproduced**' : '**reversed**';
+    const stated = claim.paper === 'no difference' ? `${nameOf(claim.method)} ≈ ${nameOf(claim.baseline)}` : `${nameOf(claim.method)} ${claim.paper === 'lower' ? '<' : '>'} ${nameOf(claim.baseline)}`;
+    return [`| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${formatP(p)} | ${verdict} |`];
+  });
+  if (!rows.length) return '';
+  return ['| the paper\'s claim (corruption error) | paired seeds | difference (points) | 95% interval | p | verdict |', '|---|---:|---:|---:|---:|---|', ...rows].join('\n');
+}
+
+/** The paper's orderings on MNIST-C (ALGORITHMS.md §1.8): ESP < L2 < Naive. */
+export const ORDERING_CLAIMS: readonly Claim[] = [
+  { method: 'l2', baseline: 'none', paper: 'lower' },
+  { method: 'esp', baseline: 'none', paper: 'lower' },
+  { method: 'esp', baseline: 'l2', paper: 'lower' },
+];
+
 /** A two-sided p-value as a table shows it: three significant digits, "< 0.001" below that. */
 export const formatP = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 0.001' : p.toPrecision(2));
 
@@ -267,7 +309,7 @@ export const DIGITS_PAIRS: Comparisons = [['esp', 'none'], ['l2', 'none'], ['esp
  * the paired differences and the caveats (training digits, test split, borrowed ε and γ).
  * `pairedNote` explains the paired table (main.ts's, shared with Table 1). '' without runs.
  */
-export function digitsSection(scored: readonly Scored[], pairedNote = ''): string {
+export function digitsSection(scored: readonly Scored[], pairedNote = '', claimsNote = ''): string {
   if (!scored.length) return '';
   const lines = ['## MNIST-C on real digits (test split, 2,000 digits)', ''];
   lines.push(methodTable(scored), '');
@@ -285,6 +327,8 @@ export function digitsSection(scored: readonly Scored[], pairedNote = ''): strin
     `Not the paper's setting: these networks train on the \`mnist\` package's 8,000 training digits (the paper: MNIST's 60,000) for ${epochs} epoch(s), not to convergence, and are scored on a seeded 2,000-digit test split (2,000 clean + 15 × 2,000 corrupted, espgpu's own MNIST-C corruptions) rather than MNIST's 10,000 test images and the released MNIST-C; ε and γ are the Fashion-MNIST sweep's choice${sizes ? ` (${sizes})` : ''}, not tuned on digits. Compare the order of the methods and the gaps, not the levels.`,
     '',
   );
+  const claims = claimsTable(scored, ORDERING_CLAIMS);
+  if (claims) lines.push('### The paper\'s orderings (digits)', '', ...(claimsNote ? [claimsNote, ''] : []), claims, '');
   const paired = pairedTable(scored, DIGITS_PAIRS);
   if (paired) lines.push('### Paired differences (digits)', '', ...(pairedNote ? [pairedNote, ''] : []), paired, '');
   return lines.join('\n');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { digitsSection, meanStd, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsTable, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
@@ -192,6 +192,27 @@ describe('paired differences', () => {
     expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | < 0.001 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |');
   });
 
+  it('judges each claim of the paper by the paired interval: reproduced, reversed, not resolved', () => {
+    // ESP − Naive: −1, −2, −3 (mean −2, std 1, t₀.₀₂₅ at 2 df 4.303: −4.48 … +0.48): not resolved.
+    // L2 − Naive: −3, −3.2, −2.8 (std 0.2: −3.50 … −2.50; t = −26.0, p = 1 − 26.0/√(26.0² + 2) at 2 df): reproduced.
+    const all = [
+      scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48),
+      scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45),
+      scored('l2', 0, 11, 37), scored('l2', 1, 13, 40.8), scored('l2', 2, 15, 45.2),
+    ];
+    const rows = claimsTable(all, ORDERING_CLAIMS).split('\n');
+    expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference/);
+    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| 0\.0015 \| \*\*reproduced\*\* \|$/);
+    expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| .* \| not resolved \|$/);
+    expect(rows[4]).toMatch(/^\| Naive \+ ESP < Naive \+ L2 \| 3 \| /);
+    // The same numbers against a claim of the opposite sign, and of no difference.
+    expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'higher' }])).toMatch(/\*\*reversed\*\* \|$/);
+    expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'no difference' }])).toMatch(/\*\*not reproduced\*\* \(Naive \+ L2 resolved lower\) \|$/);
+    expect(claimsTable(all, [{ method: 'esp', baseline: 'none', paper: 'no difference' }])).toMatch(/consistent \(no difference resolved\) \|$/);
+    // A claim without two paired seeds has no row.
+    expect(claimsTable(all.slice(0, 4), ORDERING_CLAIMS)).toBe('');
+  });
+
   it('per corruption, marks in bold the differences whose interval excludes 0', () => {
     const all = [scored('none', 0, 10, 40, 5), scored('none', 1, 12, 44, 5), scored('esp', 0, 11, 39, 3), scored('esp', 1, 13, 42, 3.2)];
     const table = pairedCorruptionTable(all, [['esp', 'none']]).split('\n');
@@ -266,7 +287,7 @@ describe('the digits report', () => {
   it('has the method table, ours beside the paper\'s MNIST-C numbers, the caveats and the paired differences', () => {
     // ESP 1, 2, 3 points under Naive; L2 1 point under Naive every seed.
     const all = [0, 1, 2].flatMap((seed) => [scored('none', seed, 2, 10 + 2 * seed), scored('l2', seed, 2, 9 + 2 * seed), scored('esp', seed, 2, 9 + seed)]);
-    const section = digitsSection(all, 'NOTE');
+    const section = digitsSection(all, 'NOTE', 'CLAIMS');
     const lines = section.split('\n');
     expect(lines[0]).toBe('## MNIST-C on real digits (test split, 2,000 digits)');
     expect(section).toContain('| Naive | 0, 1, 2 | 2.00 ± 0.00 | 12.00 ± 2.00 | – |');
@@ -276,6 +297,9 @@ describe('the digits report', () => {
     expect(section).toContain('| Naive + ESP | 10.00 ± 1.00 | 6.45 ± 0.02 |');
     expect(section).toMatch(/8,000 training digits \(the paper: MNIST's 60,000\) for 5 epoch\(s\)/);
     expect(section).toContain('ε and γ are the Fashion-MNIST sweep\'s choice (ESP ε = 1.5, γ = 10; L2 ε = 2)');
+    const claims = lines.slice(lines.indexOf('### The paper\'s orderings (digits)'));
+    expect(claims[2]).toBe('CLAIMS');
+    expect(claims.slice(6, 9).map((l) => l.split(' | ').at(-1))).toEqual(['**reproduced** |', 'not resolved |', 'not resolved |']);
     const paired = lines.slice(lines.indexOf('### Paired differences (digits)'));
     expect(paired[2]).toBe('NOTE');
     expect(paired.filter((l) => l.startsWith('| Naive'))).toEqual([
@@ -290,6 +314,7 @@ describe('the digits report', () => {
     const section = digitsSection([scored('none', 0, 2, 10), scored('l2', 0, 2, 9), scored('esp', 0, 2, 8)]);
     expect(section).toContain('| Naive + ESP | 8.00 (1 run) | 6.45 ± 0.02 |');
     expect(section).not.toContain('Paired differences');
+    expect(section).not.toContain('orderings');
   });
 });
 
