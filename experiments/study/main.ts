@@ -63,20 +63,26 @@ function choiceOf(o: Options): Choice | undefined {
 const pathsOf = (o: Options): StudyPaths => ({ cli: o.cli, results: o.results, work: o.work, dataDir: o.dataDir });
 const log = (line: string) => console.log(`[study ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-async function run(studies: StudyName[], o: Options): Promise<void> {
+/** The studies' runs under the options; each study's plan.json written (every run, so that `report` finds them whichever run). */
+function writePlans(studies: StudyName[], o: Options): { study: StudyName; runs: Run[] }[] {
   const settings = settingsOf(o);
   // The digits study reuses the Fashion-MNIST sweep's ε and γ (there is no digits sweep).
   const needsChoice = (study: StudyName) => study === 'table1' || study === 'ablation' || study === 'digits';
   const plans = studies.map((study) => ({ study, runs: planStudy(study, settings, needsChoice(study) ? choiceOf(o) : undefined) }));
+  for (const { study, runs } of plans) writeFileAtomicSync(planFile(o, study), encode(JSON.stringify({ settings, runs }, null, 2) + '\n'));
+  return plans;
+}
+
+async function run(studies: StudyName[], o: Options): Promise<void> {
+  const settings = settingsOf(o);
+  const plans = writePlans(studies, o);
   const methods = o.methods?.split(',');
   // Checked before the suites are generated: a listed method no study plans is an error.
   if (methods) selectRuns(plans.flatMap((p) => p.runs), methods);
   // The suites the planned runs are scored on: Fashion-MNIST-C's test / validation, MNIST-C of the test digits.
   const suites = suitesOf(plans.flatMap((p) => p.runs));
   await prepareSuites(pathsOf(o), { validation: settings.validation, testLimit: o.testSuiteLimit, validationLimit: o.validationSuiteLimit }, log, suites);
-  for (const { study, runs } of plans) {
-    // The plan file lists every run, so that `report` finds them whichever were selected.
-    writeFileAtomicSync(planFile(o, study), encode(JSON.stringify({ settings, runs }, null, 2) + '\n'));
+  for (const { runs } of plans) {
     const listed = methods?.filter((m) => runs.some((run) => run.method === m));
     await runAll(pathsOf(o), listed ? selectRuns(runs, listed) : runs, o.jobs, log);
   }
@@ -162,13 +168,19 @@ function withCommon(command: Command): Command {
     .option('--flatness-samples <n>', 'training images the flatness loss averages over', integerAtLeast('--flatness-samples', 1), DEFAULT_SETTINGS.flatness.samples);
 }
 
+function checkStudies(studies: string[]): StudyName[] {
+  const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
+  if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);
+  return studies as StudyName[];
+}
+
 const program = new Command('study').description('the ESP robustness study on Fashion-MNIST-C (issue 8)').showHelpAfterError();
 withCommon(program.command('run <studies...>').description(`train a study's runs: ${STUDY_NAMES.join(', ')}`))
   .option('--methods <list>', 'run only these methods (e.g. none,l2,esp), seed by seed and in this order within a seed')
-  .action(async (studies: string[], o: Options) => {
-    const bad = studies.find((s) => !STUDY_NAMES.includes(s as StudyName));
-    if (bad) throw new Error(`unknown study "${bad}": expected ${STUDY_NAMES.join(', ')}`);
-    await run(studies as StudyName[], o);
+  .action(async (studies: string[], o: Options) => run(checkStudies(studies), o));
+withCommon(program.command('plan <studies...>').description('write the studies\' plan.json without training: for `espgpu study submit` to a queue (docs/DISTRIBUTED.md)'))
+  .action((studies: string[], o: Options) => {
+    for (const { study, runs } of writePlans(checkStudies(studies), o)) console.log(`${planFile(o, study)}: ${runs.length} runs`);
   });
 withCommon(program.command('report').description('write REPORT.md, the sweep choice and figure from the finished runs')).action((o: Options) => report(o));
 program.parseAsync().catch((error: Error) => {

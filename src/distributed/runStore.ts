@@ -20,11 +20,11 @@ export interface JobFiles {
   trained: string;
 }
 
-/** Store folders are job ids: letters, digits, '.', '_' and '-', no leading dot. */
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Store folders are job ids: letters, digits, '.', '_', '+' (a study's method names, e.g. augmix+esp) and '-', no leading dot. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 export function jobFiles(store: string, jobId: string): JobFiles {
-  if (!SAFE_NAME.test(jobId)) throw new ValidationError(`job id ${JSON.stringify(jobId)} cannot name a store folder (letters, digits, '.', '_', '-')`);
+  if (!SAFE_NAME.test(jobId)) throw new ValidationError(`job id ${JSON.stringify(jobId)} cannot name a store folder (letters, digits, '.', '_', '+', '-')`);
   const folder = join(store, jobId);
   return { folder, checkpoint: join(folder, 'checkpoint.safetensors'), metrics: join(folder, 'metrics.jsonl'), result: join(folder, 'result.json'), trained: join(folder, 'trained.json') };
 }

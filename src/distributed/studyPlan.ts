@@ -20,7 +20,7 @@ export interface PlanOptions {
 }
 
 /** Run ids and study names become folder names: letters, digits, '.', '_', '-'. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 
 export function readPlanFile(path: string, options: PlanOptions = {}): PlannedJob[] {
   let text: string;
@@ -68,9 +68,9 @@ export function checkPlan(plan: unknown, where: string, options: PlanOptions = {
 function checkRun(entry: unknown, label: string, options: PlanOptions): PlannedRun {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ValidationError(`${label}: must be an object with "id" and "spec"`);
   const run = entry as PlannedRun;
-  if (typeof run.id !== 'string' || !NAME.test(run.id)) throw new ValidationError(`${label}: id must be a name of letters, digits, '.', '_' and '-' (it names folders), got ${JSON.stringify(run.id)}`);
+  if (typeof run.id !== 'string' || !NAME.test(run.id)) throw new ValidationError(`${label}: id must be a name of letters, digits, '.', '_', '+' and '-' (it names folders), got ${JSON.stringify(run.id)}`);
   if (run.study !== undefined && (typeof run.study !== 'string' || !NAME.test(run.study))) {
-    throw new ValidationError(`${label}: study must be a name of letters, digits, '.', '_' and '-', got ${JSON.stringify(run.study)}`);
+    throw new ValidationError(`${label}: study must be a name of letters, digits, '.', '_', '+' and '-', got ${JSON.stringify(run.study)}`);
   }
   if (typeof run.spec !== 'object' || run.spec === null || Array.isArray(run.spec)) throw new ValidationError(`${label}: spec must be a RunSpec object`);
   const outputs = run.spec.outputs;

@@ -100,6 +100,9 @@ describe('a study plan', () => {
     expect(own.outputs).toMatchObject({ resume: files.checkpoint, checkpointEvery: 7 });
     expect(own.outputs?.checkpoint).toBeUndefined();
     expect(() => jobFiles('/store', '../x')).toThrow(/cannot name a store folder/);
+    expect(() => jobFiles('/store', 'a/b')).toThrow(/cannot name a store folder/);
+    // The study's AugMix methods: table1.augmix+esp-seed0.<hash>.
+    expect(jobFiles('/store', 'table1.augmix+esp-seed0.0123456789ab').folder).toBe('/store/table1.augmix+esp-seed0.0123456789ab');
   });
 });
 

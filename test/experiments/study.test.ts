@@ -10,6 +10,7 @@ import { claimsTable, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, metho
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
+import { checkPlan } from '../../src/distributed/studyPlan.ts';
 import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
@@ -69,6 +70,14 @@ describe('study plan', () => {
     const runs = planStudy('table1', { ...DEFAULT_SETTINGS, seeds: [0, 1, 2] }, choice);
     expect(selectRuns(runs, ['esp', 'none']).map((r) => r.id)).toEqual(['esp-seed0', 'none-seed0', 'esp-seed1', 'none-seed1', 'esp-seed2', 'none-seed2']);
     expect(() => selectRuns(runs, ['esp', 'esp-hard'])).toThrow(/no planned run has method "esp-hard"; planned: none, l2, esp, augmix/);
+  });
+
+  it('writes plans a queue accepts as they are: every study\'s runs pass espgpu study submit\'s checks', () => {
+    for (const study of ['sweep', 'table1', 'ablation', 'power', 'digits'] as const) {
+      const runs = planStudy(study, DEFAULT_SETTINGS, choice);
+      const jobs = checkPlan({ settings: DEFAULT_SETTINGS, runs }, `${study}/plan.json`, { suite: 'mnist-c' });
+      expect(jobs.map((j) => j.run.id)).toEqual(runs.map((r) => r.id));
+    }
   });
 
   it('chooses, per method, the sweep point with the lowest validation corruption error', () => {
