@@ -24,6 +24,7 @@ import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.t
 import { gridPoints, SPIRAL_RANGE, twoSpirals, type Points } from '../../src/data/spiral.ts';
 import { boundaryStatistics, NEAR_DATA_RADIUS, type BoundaryStatistics } from './boundaryStatistics.ts';
 import { renderFigure, type Panel } from './render.ts';
+import { disposeDevice } from '../trainerDevice.ts';
 
 // ---- the experiment's settings ----
 
@@ -143,17 +144,6 @@ export async function runFigure1(options: Figure1Options): Promise<Figure1Result
   };
   writeFileAtomicSync(json, new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`));
   return { png: out, json, width: image.width, height: image.height, models };
-}
-
-/**
- * Releases the device and waits for Dawn to finish tearing it down: a process that exits at once
- * can crash in Dawn's threads (src/cli/shared.ts withGpu waits the same way).
- */
-export async function disposeDevice(trainer: TrainerApi, device: WorkerDevice): Promise<void> {
-  const lost = device.get().acquired.lost;
-  trainer.dispose();
-  await lost.catch(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 interface TrainInputs {

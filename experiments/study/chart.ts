@@ -6,6 +6,8 @@ export interface Series {
   label: string;
   points: readonly (readonly [number, number])[];
   dashed?: boolean;
+  /** Default: the next of COLOURS; give one to pair a prediction with its measurement. */
+  colour?: string;
 }
 
 const WIDTH = 640;
@@ -46,7 +48,7 @@ export function lineChartSvg(series: readonly Series[], title: string, xLabel: s
     `<text transform="translate(16 ${(M.top + HEIGHT - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
   ];
   series.forEach((s, i) => {
-    const colour = COLOURS[i % COLOURS.length];
+    const colour = s.colour ?? COLOURS[i % COLOURS.length];
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     const coordinates = [...s.points].sort((a, b) => a[0] - b[0]).map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${coordinates}"/>`);

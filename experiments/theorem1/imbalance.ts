@@ -22,7 +22,7 @@ import { seededRandom } from '../../src/data/spiral.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
-import { disposeDevice } from '../figure1/spiral.ts';
+import { disposeDevice } from '../trainerDevice.ts';
 import { lineChartSvg, type Series } from '../study/chart.ts';
 import { firstCrossing, flipImbalance, secondLabelPosterior, type Cluster, type Vec2 } from './posterior.ts';
 
@@ -52,8 +52,8 @@ const LR = 0.1;
 const AXIS_SAMPLES = 201;
 
 export const ARMS = [
-  { id: 'hard', title: 'hard labels (ESP without smoothing)', method: 'esp-hard' },
-  { id: 'esp', title: 'ESP (smoothed labels)', method: 'esp' },
+  { id: 'hard', title: 'hard labels (ESP without smoothing)', method: 'esp-hard', colour: '#1f77b4' },
+  { id: 'esp', title: 'ESP (smoothed labels)', method: 'esp', colour: '#d62728' },
 ] as const;
 type ArmId = (typeof ARMS)[number]['id'];
 
@@ -231,12 +231,12 @@ function writeOutputs(out: string, outcome: Outcome) {
   const byArm = (arm: ArmId, pick: (row: ImbalanceRow) => number) =>
     rows.filter((r) => r.arm === arm).map((r) => [Math.log10(r.imbalance), pick(r)] as const).filter(([, t]) => Number.isFinite(t));
   const boundary: Series[] = ARMS.flatMap((arm) => [
-    { label: `predicted, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.predictedPerSeed)), dashed: true },
-    { label: `learned, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.measuredPerSeed)) },
+    { label: `predicted, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.predictedPerSeed)), dashed: true, colour: arm.colour },
+    { label: `learned, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.measuredPerSeed)), colour: arm.colour },
   ]);
   const profile: Series[] = ARMS.flatMap((arm) => [
-    { label: `predicted, ${arm.id}`, points: positions.map((t, i) => [t, profiles[`predicted ${arm.id}`]![i]!] as const), dashed: true },
-    { label: `learned, ${arm.id}`, points: positions.filter((_, i) => i % 10 === 0).map((t) => [t, profiles[`measured ${arm.id}`]![positions.indexOf(t)]!] as const) },
+    { label: `predicted, ${arm.id}`, points: positions.map((t, i) => [t, profiles[`predicted ${arm.id}`]![i]!] as const), dashed: true, colour: arm.colour },
+    { label: `learned, ${arm.id}`, points: positions.flatMap((t, i) => (i % 10 === 0 ? [[t, profiles[`measured ${arm.id}`]![i]!] as const] : [])), colour: arm.colour },
   ]);
   mkdirSync(out, { recursive: true });
   const boundarySvg = `${out}/boundary.svg`;
