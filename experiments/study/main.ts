@@ -123,7 +123,7 @@ function report(o: Options): void {
   const paired = pairedTable(table1, TABLE1_PAIRS);
   if (paired) {
     const perCorruption = pairedCorruptionTable(table1, TABLE1_PAIRS);
-    sections.push('### Paired differences', '', PAIRED_NOTE, '', paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0; with 15 corruptions a column, about one bold cell in twenty is expected by chance alone):', '', perCorruption, '');
+    sections.push('### Paired differences', '', PAIRED_NOTE, '', paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0, and the p-value; with 15 corruptions a column, about one bold cell in twenty is expected by chance alone):', '', perCorruption, '');
   }
   if (table1.some((s) => s.flatness)) {
     writeFileAtomicSync(join(o.results, 'table1', 'flatness.svg'), encode(flatnessChart(table1)));

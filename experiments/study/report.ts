@@ -256,17 +256,20 @@ export const formatP = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 
 
 /**
  * Corruptions as rows, comparisons as columns: the paired difference in that corruption's
- * error, mean ± the 95% interval's half-width, in bold where the interval excludes 0.
+ * error, mean ± the 95% interval's half-width (in bold where the interval excludes 0), and the
+ * paired t-test's two-sided p-value.
  */
 export function pairedCorruptionTable(scored: readonly Scored[], comparisons: Comparisons): string {
   const pairings = pairingsOf(scored, comparisons);
   if (!pairings.length) return '';
   const corruptions = Object.keys(pairings[0]!.pairs[0]![0].perCorruption);
-  const cell = (d: Interval) => {
+  const cell = (p: Pairing, metric: (s: Scored) => number) => {
+    const d = pairedInterval(p, metric);
     const text = `${signed(d.mean)} ± ${d.halfWidth.toFixed(2)}`;
-    return Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text;
+    const pValue = formatP(pairedTTestP(p.pairs.map(([s, b]) => metric(s) - metric(b))));
+    return `${Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text} (p ${pValue})`;
   };
-  const rows = corruptions.map((c) => `| ${c} | ${pairings.map((p) => cell(pairedInterval(p, (s) => s.perCorruption[c] ?? NaN))).join(' | ')} |`);
+  const rows = corruptions.map((c) => `| ${c} | ${pairings.map((p) => cell(p, (s) => s.perCorruption[c] ?? NaN)).join(' | ')} |`);
   return [`| corruption | ${pairings.map(differenceName).join(' | ')} |`, `|---|${pairings.map(() => '---:').join('|')}|`, ...rows].join('\n');
 }
 
@@ -330,6 +333,6 @@ export function digitsSection(scored: readonly Scored[], pairedNote = '', claims
   const claims = claimsTable(scored, ORDERING_CLAIMS);
   if (claims) lines.push('### The paper\'s orderings (digits)', '', ...(claimsNote ? [claimsNote, ''] : []), claims, '');
   const paired = pairedTable(scored, DIGITS_PAIRS);
-  if (paired) lines.push('### Paired differences (digits)', '', ...(pairedNote ? [pairedNote, ''] : []), paired, '');
+  if (paired) lines.push('### Paired differences (digits)', '', ...(pairedNote ? [pairedNote, ''] : []), paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0, and the p-value):', '', pairedCorruptionTable(scored, DIGITS_PAIRS), '');
   return lines.join('\n');
 }

@@ -226,9 +226,10 @@ describe('paired differences', () => {
     const all = [scored('none', 0, 10, 40, 5), scored('none', 1, 12, 44, 5), scored('esp', 0, 11, 39, 3), scored('esp', 1, 13, 42, 3.2)];
     const table = pairedCorruptionTable(all, [['esp', 'none']]).split('\n');
     expect(table[0]).toBe('| corruption | Naive + ESP − Naive |');
-    // fog: −2.0 and −1.8, half-width 12.706 · 0.1414 / √2 = 1.27: resolved. rotate: −1 and −2, half-width 6.35: not.
-    expect(table[2]).toBe('| fog | **−1.90 ± 1.27** |');
-    expect(table[3]).toBe('| rotate | −1.50 ± 6.35 |');
+    // fog: −2.0 and −1.8, half-width 12.706 · 0.1414 / √2 = 1.27: resolved; t = −19.0 at 1 df,
+    // p = 1 − 2·atan(19)/π = 0.033. rotate: −1 and −2, half-width 6.35: not; t = −3, p = 1 − 2·atan(3)/π = 0.20.
+    expect(table[2]).toBe('| fog | **−1.90 ± 1.27** (p 0.033) |');
+    expect(table[3]).toBe('| rotate | −1.50 ± 6.35 (p 0.20) |');
   });
 
   it('leaves a run that did not train out of the means and the pairs, and lists it', () => {
