@@ -159,8 +159,9 @@ async function measuredProfile(trainer: TrainerApi, data: ToyData, arm: (typeof 
 export interface ImbalanceRow {
   imbalance: number;
   arm: ArmId;
-  /** Boundary position t on the axis (distance from the minority centre). */
-  predictedPointClusters: number;
+  /** Boundary positions t on the axis (distance from the minority centre): in the theorem's limit ‖ε_i‖ → 0, … */
+  predictedWithoutSpread: number;
+  /** … for each seed's drawn points, and learned by the MLP on them. */
   predictedPerSeed: number[];
   measuredPerSeed: number[];
 }
@@ -190,7 +191,7 @@ export async function runTheorem1(options: Theorem1Options) {
       for (const arm of ARMS) {
         const row: ImbalanceRow = {
           imbalance, arm: arm.id,
-          predictedPointClusters: firstCrossing(positions, predictedProfile(arm.id, pointClusters(imbalance))),
+          predictedWithoutSpread: firstCrossing(positions, predictedProfile(arm.id, pointClusters(imbalance))),
           predictedPerSeed: [], measuredPerSeed: [],
         };
         for (const seed of seeds) {
