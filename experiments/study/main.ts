@@ -94,7 +94,7 @@ function plannedRuns(o: Options, study: StudyName): Run[] {
 
 /** The paper's claims as pairs: each perturbation against its base, ESP against L2, and AugMix against plain training. */
 const TABLE1_PAIRS = [['l2', 'none'], ['esp', 'none'], ['esp', 'l2'], ['augmix', 'none'], ['augmix+l2', 'augmix'], ['augmix+esp', 'augmix'], ['augmix+esp', 'augmix+l2']] as const;
-const CLAIMS_NOTE = 'Each claim as a paired difference in mean corruption error (method − baseline, per seed): reproduced when its 95% interval excludes 0 on the paper\'s side, reversed when it excludes 0 on the other, not resolved when it includes 0.';
+const CLAIMS_NOTE = 'Each claim as a paired difference in mean corruption error (method − baseline, per seed): reproduced when its 95% interval excludes 0 on the paper\'s side, reversed when it excludes 0 on the other, not resolved when it includes 0. Beside the p-value, Holm\'s adjustment over the table\'s claims taken together.';
 const PAIRED_NOTE = 'Per seed, method − baseline (a seed fixes the initial weights and the batch order, so the difference cancels that part of the spread); mean ± std over the paired seeds and the 95% Student-t interval of the mean. An interval that excludes 0 is a difference these seeds resolve.';
 
 function report(o: Options): void {

@@ -226,22 +226,39 @@ export interface Claim {
  * excludes 0 on the other side, and not resolved when it includes 0. '' when no claim has pairs.
  */
 export function claimsTable(scored: readonly Scored[], claims: readonly Claim[]): string {
-  const rows = claims.flatMap((claim) => {
+  const metric = (s: Scored) => s.meanCorruptionError;
+  const tested = claims.flatMap((claim) => {
     const pairing = pairRuns(scored, claim.method, claim.baseline);
-    if (!pairing) return [];
-    const metric = (s: Scored) => s.meanCorruptionError;
+    return pairing ? [{ claim, pairing, p: pairedTTestP(pairing.pairs.map(([s, b]) => metric(s) - metric(b))) }] : [];
+  });
+  const holm = holmAdjusted(tested.map((t) => t.p));
+  const rows = tested.map(({ claim, pairing, p }, i) => {
     const d = pairedInterval(pairing, metric);
-    const p = pairedTTestP(pairing.pairs.map(([s, b]) => metric(s) - metric(b)));
     const [lo, hi] = [d.mean - d.halfWidth, d.mean + d.halfWidth];
     const side = hi < 0 ? 'lower' : lo > 0 ? 'higher' : 'unresolved';
     const verdict = claim.paper === 'no difference'
       ? side === 'unresolved' ? 'consistent (no difference resolved)' : `**not reproduced** (${nameOf(claim.method)} resolved ${side})`
       : side === 'unresolved' ? 'not resolved' : side === claim.paper ? '**reproduced**' : '**reversed**';
     const stated = claim.paper === 'no difference' ? `${nameOf(claim.method)} ≈ ${nameOf(claim.baseline)}` : `${nameOf(claim.method)} ${claim.paper === 'lower' ? '<' : '>'} ${nameOf(claim.baseline)}`;
-    return [`| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${formatP(p)} | ${verdict} |`];
+    return `| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${formatP(p)} | ${formatP(holm[i]!)} | ${verdict} |`;
   });
   if (!rows.length) return '';
-  return ['| the paper\'s claim (corruption error) | paired seeds | difference (points) | 95% interval | p | verdict |', '|---|---:|---:|---:|---:|---|', ...rows].join('\n');
+  return ['| the paper\'s claim (corruption error) | paired seeds | difference (points) | 95% interval | p | p, Holm over the table | verdict |', '|---|---:|---:|---:|---:|---:|---|', ...rows].join('\n');
+}
+
+/**
+ * Holm's step-down adjustment: the i-th smallest of m p-values times (m − i + 1), kept monotone
+ * and at most 1; a family-wise error rate for the table's claims taken together.
+ */
+export function holmAdjusted(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const adjusted = new Array<number>(pValues.length);
+  let running = 0;
+  order.forEach(([p, i], rank) => {
+    running = Math.max(running, Math.min(1, (pValues.length - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
 }
 
 /** The paper's orderings on MNIST-C (ALGORITHMS.md §1.8): ESP < L2 < Naive. */

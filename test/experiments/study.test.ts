@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsTable, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
@@ -211,13 +211,16 @@ describe('paired differences', () => {
     ];
     const rows = claimsTable(all, ORDERING_CLAIMS).split('\n');
     expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference/);
-    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| 0\.0015 \| \*\*reproduced\*\* \|$/);
+    // Holm over the three p-values (0.0015, 0.074, 0.26): 3 × 0.0015 = 0.0044 for L2's.
+    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| 0\.0015 \| 0\.0044 \| \*\*reproduced\*\* \|$/);
     expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| .* \| not resolved \|$/);
     expect(rows[4]).toMatch(/^\| Naive \+ ESP < Naive \+ L2 \| 3 \| /);
     // The same numbers against a claim of the opposite sign, and of no difference.
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'higher' }])).toMatch(/\*\*reversed\*\* \|$/);
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'no difference' }])).toMatch(/\*\*not reproduced\*\* \(Naive \+ L2 resolved lower\) \|$/);
     expect(claimsTable(all, [{ method: 'esp', baseline: 'none', paper: 'no difference' }])).toMatch(/consistent \(no difference resolved\) \|$/);
+    expect(holmAdjusted([0.01, 0.04, 0.03])).toEqual([0.03, 0.06, 0.06].map((p) => expect.closeTo(p, 12)));
+    expect(holmAdjusted([0.5, 0.6])).toEqual([1, 1]);
     // A claim without two paired seeds has no row.
     expect(claimsTable(all.slice(0, 4), ORDERING_CLAIMS)).toBe('');
   });
