@@ -5,6 +5,7 @@
 //   node dist/experiments/study.js run table1 ablation  # uses results/sweep/choice.json
 //   node dist/experiments/study.js run digits           # MNIST-C on real digits, the same choice
 import { existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { integerAtLeast, positiveNumber } from '../options.ts';
@@ -12,7 +13,7 @@ import { preset, PRESET_NAMES, type PresetName } from '../../src/train/presets.t
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
 import { claimsTable, DID_NOT_TRAIN_ERROR, digitsSection, ORDERING_CLAIMS, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
-import { prepareSuites, readResults, runAll, suitesOf, type StudyPaths } from './runner.ts';
+import { prepareSuites, readResults, runAll, StudyInterrupted, suitesOf, type StudyPaths } from './runner.ts';
 
 interface Options {
   results: string;
@@ -185,5 +186,7 @@ withCommon(program.command('plan <studies...>').description('write the studies\'
 withCommon(program.command('report').description('write REPORT.md, the sweep choice and figure from the finished runs')).action((o: Options) => report(o));
 program.parseAsync().catch((error: Error) => {
   console.error(`study: ${error.message}`);
-  process.exit(1);
+  // Stopped by a signal: 128 + its number, as the espgpu commands exit.
+  const signal = error instanceof StudyInterrupted ? error.signal : undefined;
+  process.exit(signal ? 128 + constants.signals[signal] : 1);
 });

@@ -4,7 +4,7 @@
 // come from the very RunSpec planned: a result or checkpoint of another recipe under the same
 // run id is an error, never a silent skip or resume. The corruption suites (one per dataset
 // and evaluation split) are generated once and reused by every run.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
@@ -56,18 +56,38 @@ export function suitesOf(runs: readonly Run[]): SuiteSource[] {
   return [...byDir.values()];
 }
 
+/** A command (or the study) stopped by a signal: its checkpoint stands, and rerunning resumes it. */
+export class StudyInterrupted extends Error {
+  /** The signal the study itself received, when it did. */
+  constructor(message: string, readonly signal?: NodeJS.Signals) {
+    super(message);
+  }
+}
+
+/** espgpu's exit codes when a signal stopped it cleanly (128 + SIGHUP, SIGINT, SIGTERM), with a checkpoint. */
+const STOPPED_BY_SIGNAL = new Set([129, 130, 143]);
+
+/** The espgpu commands running now: a signal to the study goes on to them. */
+const running = new Set<ChildProcess>();
+
 /** Runs `node cli args…`; resolves with stdout, rejects with the command's last stderr lines. */
 export function espgpu(paths: Pick<StudyPaths, 'cli' | 'dataDir'>, args: string[], log: (line: string) => void): Promise<string> {
   const full = paths.dataDir ? [...args, '--data-dir', paths.dataDir] : args;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [paths.cli, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk).slice(-4000)));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      running.delete(child);
       if (code === 0) return resolve(stdout);
+      if (signal !== null || STOPPED_BY_SIGNAL.has(code!)) {
+        log(`  stopped: espgpu ${full.join(' ')} (${signal ?? `exit ${code}`})`);
+        return reject(new StudyInterrupted(`espgpu ${args[0]} was stopped (${signal ?? `exit ${code}`}); rerun the study to resume it from its checkpoint`));
+      }
       const last = stderr.trim().split('\n').filter((l) => !l.startsWith('Warning:')).slice(-3).join(' | ');
       log(`  failed: espgpu ${full.join(' ')}`);
       reject(new Error(`espgpu ${args[0]} exited with ${signal ?? code}: ${last}`));
@@ -173,15 +193,40 @@ async function measureFlatness(paths: StudyPaths, run: Run, checkpoint: string, 
   return JSON.parse(await espgpu(paths, ['flatness', '--checkpoint', checkpoint, ...run.flatness!, '--json'], log));
 }
 
-/** Runs the plan with up to `jobs` runs at once (one on a software adapter: it uses every core). */
+/**
+ * Runs the plan with up to `jobs` runs at once (one on a software adapter: it uses every core).
+ * SIGTERM, SIGINT or SIGHUP to the study go on to the running commands, which checkpoint and
+ * stop; no further run starts, and it rejects with StudyInterrupted. So does a command stopped
+ * by a signal sent to it alone: a run killed on purpose does not let the next one start.
+ */
 export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: number, log: (line: string) => void): Promise<void> {
   const queue = runs.filter((run) => !isFinished(paths, run));
   log(`${runs.length - queue.length} of ${runs.length} runs already done; ${queue.length} to go, ${jobs} at a time`);
   const failures: Error[] = [];
-  const worker = async () => {
-    for (let run = queue.shift(); run; run = queue.shift()) await runOne(paths, run, log).catch((e: Error) => failures.push(e));
+  let stopped: string | undefined;
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopped ??= signal;
+    received ??= signal;
+    log(`${signal}: stopping the running commands at their checkpoints; no further run starts`);
+    for (const child of running) child.kill(signal);
   };
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+  const worker = async () => {
+    for (let run = stopped ? undefined : queue.shift(); run; run = stopped ? undefined : queue.shift()) {
+      await runOne(paths, run, log).catch((e: Error) => {
+        if (e instanceof StudyInterrupted) stopped ??= 'a command was stopped';
+        else failures.push(e);
+      });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+  }
+  if (stopped) throw new StudyInterrupted(`the study stopped (${stopped}) with ${queue.length} run(s) not started${failures.length ? ` and ${failures.length} failed` : ''}; rerun it to resume`, received);
   if (failures.length) throw new Error(`${failures.length} run(s) failed; first: ${failures[0]!.message}`);
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
-import { isFinished, readResults, resultFile, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
+import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
 import { claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
@@ -363,5 +363,45 @@ describe('study runner: one recipe a results folder', () => {
     await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/none-seed0\.safetensors was written for a RunSpec not recorded in .*none-seed0\.json/);
     writeJson(join(paths.work, 'specs', 'table1', 'none-seed0.json'), { ...run!.spec, epochs: 50 });
     await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/was written for another RunSpec \(.*none-seed0\.json\) than table1\/none-seed0 plans/);
+  });
+});
+
+describe('study runner: stopping', () => {
+  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-stop-'));
+  // A stand-in for espgpu: `train` says it started, then waits; SIGTERM stops it as espgpu's
+  // runGuards do (exit 143); `--exit-at-once N` in the spec's data.dir makes it exit N itself.
+  const cli = join(root, 'fake-cli.mjs');
+  writeFileSync(cli, [
+    "import { readFileSync } from 'node:fs';",
+    "const spec = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--spec') + 1], 'utf8'));",
+    "console.error('training ' + spec.seed);",
+    "if (spec.data.dir === 'exit-143') process.exit(143);",
+    "process.on('SIGTERM', () => process.exit(143));",
+    "setInterval(() => {}, 1000);",
+  ].join('\n'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const runs = planStudy('table1', { ...DEFAULT_SETTINGS, seeds: [0, 1] }, choice).filter((r) => r.method === 'none');
+
+  it('passes SIGTERM on to the running command and starts no further run', async () => {
+    const paths = { cli, results: join(root, 'a', 'results'), work: join(root, 'a', 'work') };
+    const lines: string[] = [];
+    const log = (line: string) => {
+      lines.push(line);
+      // Once the first command runs, the study itself is told to stop.
+      if (line.startsWith('starting table1/none-seed0')) setTimeout(() => process.emit('SIGTERM', 'SIGTERM'), 300);
+    };
+    const stopped = runAll(paths, runs, 1, log);
+    await expect(stopped).rejects.toThrow(/the study stopped \(SIGTERM\) with 1 run\(s\) not started; rerun it to resume/);
+    await expect(stopped).rejects.toMatchObject({ signal: 'SIGTERM' });
+    expect(lines.some((l) => l.startsWith('starting table1/none-seed1'))).toBe(false);
+    expect(lines.some((l) => /stopped: espgpu train .* \(exit 143\)/.test(l))).toBe(true);
+    expect(process.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('stops, too, when a command is stopped by a signal sent to it alone', async () => {
+    const paths = { cli, results: join(root, 'b', 'results'), work: join(root, 'b', 'work'), dataDir: 'exit-143' };
+    const lines: string[] = [];
+    await expect(runAll(paths, runs, 1, (line) => lines.push(line))).rejects.toThrow(/the study stopped \(a command was stopped\) with 1 run\(s\) not started/);
+    expect(lines.filter((l) => l.startsWith('starting'))).toEqual(['starting table1/none-seed0']);
   });
 });
