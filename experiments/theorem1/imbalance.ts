@@ -103,7 +103,18 @@ export function axisPositions(): number[] {
 
 // ---- the prediction ----
 
-const settingsOf = (arm: ArmId): EspSettings => resolveEspSettings({ ...ESP, smoothing: arm === 'esp' }, 2);
+const settingsOf = (arm: ArmId, gamma = ESP.gamma): EspSettings => resolveEspSettings({ ...ESP, gamma, smoothing: arm === 'esp' }, 2);
+
+/** The smoothing's strength matters: the limit boundary (‖ε_i‖ → 0) per N for several γ, hard labels being γ → ∞. */
+export function boundaryByGamma(imbalances: readonly number[], gammas: readonly number[] = [2, 10, 20]): Record<string, number[]> {
+  const positions = axisPositions();
+  const boundary = (settings: EspSettings, imbalance: number) =>
+    firstCrossing(positions, positions.map((t) => secondLabelPosterior(settings, pointClusters(imbalance), [t, 0])));
+  return Object.fromEntries([
+    ...gammas.map((gamma) => [`gamma ${gamma}`, imbalances.map((n) => boundary(settingsOf('esp', gamma), n))]),
+    ['hard labels', imbalances.map((n) => boundary(settingsOf('hard'), n))],
+  ]);
+}
 
 const predictedProfile = (arm: ArmId, clusters: readonly Cluster[]) =>
   axisPositions().map((t) => secondLabelPosterior(settingsOf(arm), clusters, [t, 0]));
@@ -254,6 +265,7 @@ function writeOutputs(out: string, outcome: Outcome) {
     model: MODEL, training: { batch: BATCH, lr: LR, momentum: 0.9, schedule: 'cosine to 0', steps: outcome.steps, seeds: outcome.seeds },
     adapter: outcome.adapter, seconds: outcome.seconds,
     theoremCheck: theoremCheck(),
+    limitBoundaryByGamma: { imbalances: outcome.rows.filter((r) => r.arm === 'esp').map((r) => r.imbalance), ...boundaryByGamma(outcome.rows.filter((r) => r.arm === 'esp').map((r) => r.imbalance)) },
     rows,
   };
   writeFileAtomicSync(json, encode(`${JSON.stringify(sidecar, null, 2)}\n`));
