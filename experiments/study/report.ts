@@ -221,11 +221,14 @@ export interface Claim {
 
 /**
  * One row per claim with at least two paired seeds: the paired difference in mean corruption
- * error, its 95% interval and p-value, and the verdict. A claim is reproduced when the interval
- * excludes 0 on the paper's side (for 'no difference': when it includes 0), reversed when it
- * excludes 0 on the other side, and not resolved when it includes 0. '' when no claim has pairs.
+ * error, its 95% interval, its p-value raw and Holm-adjusted over the table's claims, and the
+ * verdict. A difference is resolved when the Holm-adjusted p is below 0.05 (then the interval
+ * excludes 0 too): a claim is reproduced when it is resolved on the paper's side (for 'no
+ * difference': when it is not resolved), reversed when resolved on the other side, not
+ * resolved otherwise. No verdict before `plannedSeeds` pairs: a partial study's few seeds can
+ * give a tiny spread by chance. '' when no claim has pairs.
  */
-export function claimsTable(scored: readonly Scored[], claims: readonly Claim[]): string {
+export function claimsTable(scored: readonly Scored[], claims: readonly Claim[], plannedSeeds = 2): string {
   const metric = (s: Scored) => s.meanCorruptionError;
   const tested = claims.flatMap((claim) => {
     const pairing = pairRuns(scored, claim.method, claim.baseline);
@@ -235,8 +238,8 @@ export function claimsTable(scored: readonly Scored[], claims: readonly Claim[])
   const rows = tested.map(({ claim, pairing, p }, i) => {
     const d = pairedInterval(pairing, metric);
     const [lo, hi] = [d.mean - d.halfWidth, d.mean + d.halfWidth];
-    const side = hi < 0 ? 'lower' : lo > 0 ? 'higher' : 'unresolved';
-    const verdict = claim.paper === 'no difference'
+    const side = holm[i]! >= 0.05 ? 'unresolved' : d.mean < 0 ? 'lower' : 'higher';
+    const verdict = pairing.seeds.length < plannedSeeds ? `none yet (${pairing.seeds.length} of ${plannedSeeds} seeds)` : claim.paper === 'no difference'
       ? side === 'unresolved' ? 'consistent (no difference resolved)' : `**not reproduced** (${nameOf(claim.method)} resolved ${side})`
       : side === 'unresolved' ? 'not resolved' : side === claim.paper ? '**reproduced**' : '**reversed**';
     const stated = claim.paper === 'no difference' ? `${nameOf(claim.method)} ≈ ${nameOf(claim.baseline)}` : `${nameOf(claim.method)} ${claim.paper === 'lower' ? '<' : '>'} ${nameOf(claim.baseline)}`;
@@ -329,7 +332,7 @@ export const DIGITS_PAIRS: Comparisons = [['esp', 'none'], ['l2', 'none'], ['esp
  * the paired differences and the caveats (training digits, test split, borrowed ε and γ).
  * `pairedNote` explains the paired table (main.ts's, shared with Table 1). '' without runs.
  */
-export function digitsSection(scored: readonly Scored[], pairedNote = '', claimsNote = ''): string {
+export function digitsSection(scored: readonly Scored[], pairedNote = '', claimsNote = '', plannedSeeds = 2): string {
   if (!scored.length) return '';
   const lines = ['## MNIST-C on real digits (test split, 2,000 digits)', ''];
   lines.push(methodTable(scored), '');
@@ -347,7 +350,7 @@ export function digitsSection(scored: readonly Scored[], pairedNote = '', claims
     `Not the paper's setting: these networks train on the \`mnist\` package's 8,000 training digits (the paper: MNIST's 60,000) for ${epochs} epoch(s), not to convergence, and are scored on a seeded 2,000-digit test split (2,000 clean + 15 × 2,000 corrupted, espgpu's own MNIST-C corruptions) rather than MNIST's 10,000 test images and the released MNIST-C; ε and γ are the Fashion-MNIST sweep's choice${sizes ? ` (${sizes})` : ''}, not tuned on digits. Compare the order of the methods and the gaps, not the levels.`,
     '',
   );
-  const claims = claimsTable(scored, ORDERING_CLAIMS);
+  const claims = claimsTable(scored, ORDERING_CLAIMS, plannedSeeds);
   if (claims) lines.push('### The paper\'s orderings (digits)', '', ...(claimsNote ? [claimsNote, ''] : []), claims, '');
   const paired = pairedTable(scored, DIGITS_PAIRS);
   if (paired) lines.push('### Paired differences (digits)', '', ...(pairedNote ? [pairedNote, ''] : []), paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0, and the p-value):', '', pairedCorruptionTable(scored, DIGITS_PAIRS), '');

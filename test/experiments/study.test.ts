@@ -201,7 +201,7 @@ describe('paired differences', () => {
     expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | < 0.001 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |');
   });
 
-  it('judges each claim of the paper by the paired interval: reproduced, reversed, not resolved', () => {
+  it('judges each claim of the paper by its Holm-adjusted paired test: reproduced, reversed, not resolved, or none yet', () => {
     // ESP − Naive: −1, −2, −3 (mean −2, std 1, t₀.₀₂₅ at 2 df 4.303: −4.48 … +0.48): not resolved.
     // L2 − Naive: −3, −3.2, −2.8 (std 0.2: −3.50 … −2.50; t = −26.0, p = 1 − 26.0/√(26.0² + 2) at 2 df): reproduced.
     const all = [
@@ -221,6 +221,14 @@ describe('paired differences', () => {
     expect(claimsTable(all, [{ method: 'esp', baseline: 'none', paper: 'no difference' }])).toMatch(/consistent \(no difference resolved\) \|$/);
     expect(holmAdjusted([0.01, 0.04, 0.03])).toEqual([0.03, 0.06, 0.06].map((p) => expect.closeTo(p, 12)));
     expect(holmAdjusted([0.5, 0.6])).toEqual([1, 1]);
+    // Before every planned seed has trained there is no verdict.
+    expect(claimsTable(all, ORDERING_CLAIMS, 5).split('\n')[2]).toMatch(/\| none yet \(3 of 5 seeds\) \|$/);
+    // Resolved means Holm-adjusted p < 0.05: differences −1, −1.5, −2 (p = 0.035) tested twice are not.
+    const near = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48), scored('l2', 0, 11, 39), scored('l2', 1, 13, 42.5), scored('l2', 2, 15, 46)];
+    expect(pairedTTestP([-1, -1.5, -2])).toBeCloseTo(0.035, 3);
+    const twice = claimsTable(near, [{ method: 'l2', baseline: 'none', paper: 'lower' }, { method: 'none', baseline: 'l2', paper: 'lower' }]).split('\n');
+    expect(twice.slice(2).map((row) => row.split(' | ').slice(-3).join(' | '))).toEqual(['0.035 | 0.070 | not resolved |', '0.035 | 0.070 | not resolved |']);
+    expect(claimsTable(near, [{ method: 'l2', baseline: 'none', paper: 'lower' }])).toMatch(/\| 0\.035 \| 0\.035 \| \*\*reproduced\*\* \|$/);
     // A claim without two paired seeds has no row.
     expect(claimsTable(all.slice(0, 4), ORDERING_CLAIMS)).toBe('');
   });
