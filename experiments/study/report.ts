@@ -183,9 +183,12 @@ export function pairRuns(scored: readonly Scored[], method: string, baseline: st
   return pairs.length < 2 ? undefined : { method, baseline, seeds: pairs.map(([s]) => s.run.seed), pairs };
 }
 
+/** metric(run) − metric(base), seed by seed. */
+const differencesOf = (pairing: Pairing, metric: (s: Scored) => number) => pairing.pairs.map(([s, b]) => metric(s) - metric(b));
+
 /** metric(run) − metric(base) per seed, summarised. */
 export function pairedInterval(pairing: Pairing, metric: (s: Scored) => number): Interval {
-  const { mean, std, n } = meanStd(pairing.pairs.map(([s, b]) => metric(s) - metric(b)));
+  const { mean, std, n } = meanStd(differencesOf(pairing, metric));
   return { mean, std, halfWidth: (studentT95(n - 1) * std) / Math.sqrt(n) };
 }
 
@@ -199,7 +202,7 @@ export type Comparisons = readonly (readonly [method: string, baseline: string])
 export function pairedTable(scored: readonly Scored[], comparisons: Comparisons): string {
   const cell = (p: Pairing, metric: (s: Scored) => number) => {
     const d = pairedInterval(p, metric);
-    const pValue = pairedTTestP(p.pairs.map(([s, b]) => metric(s) - metric(b)));
+    const pValue = pairedTTestP(differencesOf(p, metric));
     return `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)} | ${formatP(pValue)}`;
   };
   const rows = pairingsOf(scored, comparisons).map((p) =>
@@ -232,7 +235,7 @@ export function claimsTable(scored: readonly Scored[], claims: readonly Claim[],
   const metric = (s: Scored) => s.meanCorruptionError;
   const tested = claims.flatMap((claim) => {
     const pairing = pairRuns(scored, claim.method, claim.baseline);
-    return pairing ? [{ claim, pairing, p: pairedTTestP(pairing.pairs.map(([s, b]) => metric(s) - metric(b))) }] : [];
+    return pairing ? [{ claim, pairing, p: pairedTTestP(differencesOf(pairing, metric)) }] : [];
   });
   const holm = holmAdjusted(tested.map((t) => t.p));
   const rows = tested.map(({ claim, pairing, p }, i) => {
@@ -286,7 +289,7 @@ export function pairedCorruptionTable(scored: readonly Scored[], comparisons: Co
   const cell = (p: Pairing, metric: (s: Scored) => number) => {
     const d = pairedInterval(p, metric);
     const text = `${signed(d.mean)} ± ${d.halfWidth.toFixed(2)}`;
-    const pValue = formatP(pairedTTestP(p.pairs.map(([s, b]) => metric(s) - metric(b))));
+    const pValue = formatP(pairedTTestP(differencesOf(p, metric)));
     return `${Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text} (p ${pValue})`;
   };
   const rows = corruptions.map((c) => `| ${c} | ${pairings.map((p) => cell(p, (s) => s.perCorruption[c] ?? NaN)).join(' | ')} |`);
@@ -316,7 +319,6 @@ export function powerTable(scored: readonly Scored[], scheduleOf: (run: Run) => 
   }
   return lines.join('\n');
 }
-
 
 /** ALGORITHMS.md §1.8: the paper's MNIST-C mean corruption error (%), mean ± std, trained to convergence on 60,000 digits. */
 export const PAPER_MNIST_C: Readonly<Record<string, { mean: number; std: number }>> = {

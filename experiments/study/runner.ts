@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
+import { canonicalJson } from '../../src/distributed/jobId.ts';
 import type { RunSpec } from '../../src/train/runSpec.ts';
 import { suiteOf, type Run, type SuiteSource } from './plan.ts';
 
@@ -115,32 +116,34 @@ export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, 
   }
 }
 
-/** JSON with sorted keys and without the machine's paths (outputs, data.dir): what a run trains. */
+/** The spec as canonical JSON without the machine's paths (outputs, data.dir): what a run trains. */
 function trainedSpec(spec: RunSpec): string {
   const { outputs: _outputs, ...rest } = spec;
   const { dir: _dir, ...data } = spec.data ?? {};
-  const sorted = (value: unknown): unknown =>
-    Array.isArray(value) ? value.map(sorted)
-      : value && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]))
-        : value;
-  return JSON.stringify(sorted({ ...rest, data }));
+  return canonicalJson({ ...rest, data });
 }
 
 /**
- * Whether the run has finished: its result.json exists and was trained from the planned spec.
+ * The run's result.json, read once, when it exists and was trained from the planned spec.
  * Throws, naming the file, when a result of another spec sits under the run's id. Results
  * written before runs were RunSpecs (2026-12-05) record command-line args instead: only
  * `acceptUnrecorded` (reading old results for a report) takes them on trust.
  */
-export function isFinished(paths: StudyPaths, run: Run, { acceptUnrecorded = false } = {}): boolean {
+function finishedRecord(paths: StudyPaths, run: Run, acceptUnrecorded: boolean): { run?: { spec?: RunSpec } } | undefined {
   const result = resultFile(paths, run);
-  if (!existsSync(result)) return false;
-  const recorded = (JSON.parse(readFileSync(result, 'utf8')) as { run?: { spec?: RunSpec } }).run?.spec;
-  if (!recorded && acceptUnrecorded) return true;
+  if (!existsSync(result)) return undefined;
+  const record = JSON.parse(readFileSync(result, 'utf8')) as { run?: { spec?: RunSpec } };
+  const recorded = record.run?.spec;
+  if (!recorded && acceptUnrecorded) return record;
   if (!recorded || trainedSpec(recorded) !== trainedSpec(run.spec)) {
     throw new Error(`${result} holds ${run.study}/${run.id} trained from another RunSpec than the one planned (${recorded ? trainedSpec(recorded) : 'none recorded'}); give another --results folder for a new recipe, or remove it`);
   }
-  return true;
+  return record;
+}
+
+/** Whether the run has finished, from the planned spec (see finishedRecord). */
+export function isFinished(paths: StudyPaths, run: Run, { acceptUnrecorded = false } = {}): boolean {
+  return finishedRecord(paths, run, acceptUnrecorded) !== undefined;
 }
 
 /** Throws, naming the files, when the run's checkpoint was written for another spec (or for one not recorded). */
@@ -232,5 +235,8 @@ export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: numb
 
 /** The finished runs' records (those with a result.json), in plan order. */
 export function readResults<T>(paths: StudyPaths, runs: readonly Run[]): { run: Run; record: T }[] {
-  return runs.filter((run) => isFinished(paths, run, { acceptUnrecorded: true })).map((run) => ({ run, record: JSON.parse(readFileSync(resultFile(paths, run), 'utf8')) as T }));
+  return runs.flatMap((run) => {
+    const record = finishedRecord(paths, run, true);
+    return record ? [{ run, record: record as T }] : [];
+  });
 }

@@ -24,6 +24,7 @@ import { WorkerDevice } from '../../src/worker/opsApi.ts';
 import { createTrainerApi, type TrainerApi } from '../../src/worker/trainerApi.ts';
 import { disposeDevice } from '../trainerDevice.ts';
 import { lineChartSvg, type Series } from '../study/chart.ts';
+import { meanStd } from '../study/report.ts';
 import { firstCrossing, flipImbalance, secondLabelPosterior, type Cluster, type Vec2 } from './posterior.ts';
 
 // ---- the settings ----
@@ -105,19 +106,20 @@ export function axisPositions(): number[] {
 
 const settingsOf = (arm: ArmId, gamma = ESP.gamma): EspSettings => resolveEspSettings({ ...ESP, gamma, smoothing: arm === 'esp' }, 2);
 
-/** The smoothing's strength matters: the limit boundary (‖ε_i‖ → 0) per N for several γ, hard labels being γ → ∞. */
+/** E[y₂ | x] along the axis, predicted for these training points. */
+const predictedProfile = (settings: EspSettings, clusters: readonly Cluster[]) =>
+  axisPositions().map((t) => secondLabelPosterior(settings, clusters, [t, 0]));
+
+/** The predicted boundary in the theorem's limit ‖ε_i‖ → 0. */
+const limitBoundary = (settings: EspSettings, imbalance: number) => firstCrossing(axisPositions(), predictedProfile(settings, pointClusters(imbalance)));
+
+/** The smoothing's strength matters: the limit boundary per N for several γ, hard labels being γ → ∞. */
 export function boundaryByGamma(imbalances: readonly number[], gammas: readonly number[] = [2, 10, 20]): Record<string, number[]> {
-  const positions = axisPositions();
-  const boundary = (settings: EspSettings, imbalance: number) =>
-    firstCrossing(positions, positions.map((t) => secondLabelPosterior(settings, pointClusters(imbalance), [t, 0])));
   return Object.fromEntries([
-    ...gammas.map((gamma) => [`gamma ${gamma}`, imbalances.map((n) => boundary(settingsOf('esp', gamma), n))]),
-    ['hard labels', imbalances.map((n) => boundary(settingsOf('hard'), n))],
+    ...gammas.map((gamma) => [`gamma ${gamma}`, imbalances.map((n) => limitBoundary(settingsOf('esp', gamma), n))]),
+    ['hard labels', imbalances.map((n) => limitBoundary(settingsOf('hard'), n))],
   ]);
 }
-
-const predictedProfile = (arm: ArmId, clusters: readonly Cluster[]) =>
-  axisPositions().map((t) => secondLabelPosterior(settingsOf(arm), clusters, [t, 0]));
 
 /**
  * The theorem's claim n ≥ n' checked on a grid over the plane (the ε_i → 0 limit): where both
@@ -202,12 +204,12 @@ export async function runTheorem1(options: Theorem1Options) {
       for (const arm of ARMS) {
         const row: ImbalanceRow = {
           imbalance, arm: arm.id,
-          predictedWithoutSpread: firstCrossing(positions, predictedProfile(arm.id, pointClusters(imbalance))),
+          predictedWithoutSpread: limitBoundary(settingsOf(arm.id), imbalance),
           predictedPerSeed: [], measuredPerSeed: [],
         };
         for (const seed of seeds) {
           const data = imbalancedClusters(MINORITY_POINTS, imbalance, seed);
-          const predicted = predictedProfile(arm.id, clustersOf(data));
+          const predicted = predictedProfile(settingsOf(arm.id), clustersOf(data));
           const measured = await measuredProfile(trainer, data, arm, seed, steps);
           row.predictedPerSeed.push(firstCrossing(positions, predicted));
           row.measuredPerSeed.push(firstCrossing(positions, measured));
@@ -225,8 +227,6 @@ export async function runTheorem1(options: Theorem1Options) {
 
 // ---- the outputs ----
 
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-
 interface Outcome {
   rows: ImbalanceRow[];
   profiles: Record<string, number[]>;
@@ -240,11 +240,12 @@ interface Outcome {
 
 function writeOutputs(out: string, outcome: Outcome) {
   const { rows, profiles, positions } = outcome;
+  const imbalances = [...new Set(rows.map((r) => r.imbalance))];
   const byArm = (arm: ArmId, pick: (row: ImbalanceRow) => number) =>
     rows.filter((r) => r.arm === arm).map((r) => [Math.log10(r.imbalance), pick(r)] as const).filter(([, t]) => Number.isFinite(t));
   const boundary: Series[] = ARMS.flatMap((arm) => [
-    { label: `predicted, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.predictedPerSeed)), dashed: true, colour: arm.colour },
-    { label: `learned, ${arm.id}`, points: byArm(arm.id, (r) => mean(r.measuredPerSeed)), colour: arm.colour },
+    { label: `predicted, ${arm.id}`, points: byArm(arm.id, (r) => meanStd(r.predictedPerSeed).mean), dashed: true, colour: arm.colour },
+    { label: `learned, ${arm.id}`, points: byArm(arm.id, (r) => meanStd(r.measuredPerSeed).mean), colour: arm.colour },
   ]);
   const profile: Series[] = ARMS.flatMap((arm) => [
     { label: `predicted, ${arm.id}`, points: positions.map((t, i) => [t, profiles[`predicted ${arm.id}`]![i]!] as const), dashed: true, colour: arm.colour },
@@ -265,7 +266,7 @@ function writeOutputs(out: string, outcome: Outcome) {
     model: MODEL, training: { batch: BATCH, lr: LR, momentum: 0.9, schedule: 'cosine to 0', steps: outcome.steps, seeds: outcome.seeds },
     adapter: outcome.adapter, seconds: outcome.seconds,
     theoremCheck: theoremCheck(),
-    limitBoundaryByGamma: { imbalances: outcome.rows.filter((r) => r.arm === 'esp').map((r) => r.imbalance), ...boundaryByGamma(outcome.rows.filter((r) => r.arm === 'esp').map((r) => r.imbalance)) },
+    limitBoundaryByGamma: { imbalances, ...boundaryByGamma(imbalances) },
     rows,
   };
   writeFileAtomicSync(json, encode(`${JSON.stringify(sidecar, null, 2)}\n`));

@@ -8,8 +8,7 @@
 // label at x is then the f(r)/r-weighted mean of each training point's second-class mass there:
 // its label when labels are hard; s(r) or 1 − s(r) when they are smoothed (k = r at x).
 
-import type { EspSettings } from '../../src/augment/espSettings.ts';
-import { trueLabelMass } from '../../src/augment/espSettings.ts';
+import { sizeDensity, trueLabelMass, type EspSettings } from '../../src/augment/espSettings.ts';
 
 export type Vec2 = readonly [number, number];
 
@@ -20,19 +19,13 @@ export interface Cluster {
   label: 0 | 1;
 }
 
-/** The size's density on [lo, hi], up to its normalising constant (it cancels in every ratio here). */
-export function sizeDensity(settings: Pick<EspSettings, 'epsilon' | 'sigma' | 'lo' | 'hi'>, k: number): number {
-  if (k < settings.lo || k > settings.hi) return 0;
-  const z = (k - settings.epsilon) / settings.sigma;
-  return Math.exp(-0.5 * z * z);
-}
-
 /**
  * Density (up to the same constant, and 1/2π) of a point moved from `centre` to land at x:
  * infinite at the centre itself when a zero size is possible (ε − τ ≤ 0).
  */
 export function landingDensity(settings: EspSettings, centre: Vec2, x: Vec2): number {
   const r = Math.hypot(x[0] - centre[0], x[1] - centre[1]);
+  // The normalising constant of the size's density cancels in every ratio here.
   const f = sizeDensity(settings, r);
   return r > 0 ? f / r : f > 0 ? Number.POSITIVE_INFINITY : 0;
 }

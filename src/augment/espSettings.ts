@@ -78,21 +78,29 @@ export function trueLabelMass(settings: Pick<EspSettings, 'epsilon' | 'lambda'>,
   return k < settings.epsilon ? 1 : Math.exp(-settings.lambda * (k - settings.epsilon));
 }
 
+/** The size k's density: the normal N(ε, σ²) on [lo, hi], 0 outside, without its normalising constant. */
+export function sizeDensity(settings: Pick<EspSettings, 'epsilon' | 'sigma' | 'lo' | 'hi'>, k: number): number {
+  if (k < settings.lo || k > settings.hi) return 0;
+  const z = (k - settings.epsilon) / settings.sigma;
+  return Math.exp(-0.5 * z * z);
+}
+
 /**
  * E[s(k)]: the true label's mean mass over ESP's draws (unperturbed samples keep 1), by
  * Simpson's rule over the truncated normal. The static label smoothing with the same mean mass
  * is α = (1 − E[s]) / (1 − 1/C) (labelSmoothing.ts: s' = 1 − α + α/C).
  */
 export function meanTrueLabelMass(settings: EspSettings): number {
-  const { lo, hi, epsilon, sigma, probability } = settings;
+  const { lo, hi, probability } = settings;
   const intervals = 2000;
   const h = (hi - lo) / intervals;
   let mass = 0;
   let weighted = 0;
   for (let i = 0; i <= intervals; i++) {
-    const k = lo + i * h;
+    // Clamped: rounding must not put the last node past hi, where the density is 0.
+    const k = Math.min(hi, lo + i * h);
     const simpson = i === 0 || i === intervals ? 1 : i % 2 ? 4 : 2;
-    const density = simpson * Math.exp(-0.5 * ((k - epsilon) / sigma) ** 2);
+    const density = simpson * sizeDensity(settings, k);
     mass += density;
     weighted += density * trueLabelMass(settings, k);
   }
