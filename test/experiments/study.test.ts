@@ -1,7 +1,8 @@
 // The study's plan, its choice of ε from the sweep, its tables and statistics. The miniature
 // Table 1 run through the real command is studyRun.test.ts (the full test tier).
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
@@ -411,5 +412,27 @@ describe('study runner: stopping', () => {
     const lines: string[] = [];
     await expect(runAll(paths, runs, 1, (line) => lines.push(line))).rejects.toThrow(/the study stopped \(a command was stopped\) with 1 run\(s\) not started/);
     expect(lines.filter((l) => l.startsWith('starting'))).toEqual(['starting table1/none-seed0']);
+  });
+});
+
+describe('study command line', () => {
+  const study = new URL('../../dist/experiments/study.js', import.meta.url).pathname;
+  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-cli-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const studyJs = (...args: string[]) => spawnSync(process.execPath, [study, ...args, '--results', root], { encoding: 'utf8' });
+
+  it('names a bad study or preset before writing anything, and plans without training', () => {
+    if (!existsSync(study)) throw new Error(`${study} is missing: build first (npm test does)`);
+    const badStudy = studyJs('plan', 'tabel1');
+    expect(badStudy.status).toBe(1);
+    expect(badStudy.stderr).toContain('study: unknown study "tabel1": expected sweep, table1, ablation, power, digits');
+    const badPreset = studyJs('plan', 'table1', '--preset', 'mnist-fast');
+    expect(badPreset.status).not.toBe(0);
+    expect(badPreset.stderr).toContain("option '--preset <name>' argument 'mnist-fast' is invalid. Allowed choices are mnist, mnist-stable, cifar, tiny-imagenet.");
+    expect(existsSync(join(root, 'table1'))).toBe(false);
+    const planned = studyJs('plan', 'table1', '--esp-epsilon', '2', '--esp-gamma', '20', '--l2-epsilon', '0.5');
+    expect(planned.stdout).toContain(`${join(root, 'table1', 'plan.json')}: 30 runs`);
+    const { runs } = JSON.parse(readFileSync(join(root, 'table1', 'plan.json'), 'utf8')) as { runs: { spec: { preset: string; epochs: number } }[] };
+    expect(runs.every((r) => r.spec.preset === 'mnist-stable' && r.spec.epochs === 5)).toBe(true);
   });
 });
