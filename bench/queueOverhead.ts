@@ -12,9 +12,8 @@
 // Latency is the processor's Date.now() minus the job's timestamp (set by the submitting client
 // when it builds the job, in whole ms). Prints a Markdown table on stderr and JSON on stdout.
 //   node dist/bench/queueOverhead.js [--jobs=200] [--workers=1,2,4]
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { openQueue } from '../src/distributed/studyQueue.ts';
 import { workerSettings } from '../src/distributed/studyWorker.ts';
 import { submitPlan } from '../src/distributed/submitPlan.ts';
 import type { RunSpec } from '../src/train/runSpec.ts';
+import { freePort, redisServer, startRedis } from '../test/distributed/redisServer.ts';
 import { median, round } from './timing.ts';
 
 const TARGET_MS = 50;
@@ -64,30 +64,11 @@ async function workerMain(url: string, queue: string): Promise<void> {
 
 // ---- the bench ------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(dir: string): Promise<{ server: ChildProcess; url: string }> {
+/** A private redis-server (the queue tests' helper) and its URL. */
+async function startPrivateRedis(dir: string): Promise<{ server: ChildProcess; url: string }> {
+  if (!redisServer) throw new Error('cannot start redis-server: it is not installed (Debian: apt-get install redis-server)');
   const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let text = '';
-    server.on('error', (error) => reject(new Error(`cannot start redis-server (Debian: apt-get install redis-server): ${error.message}`)));
-    server.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${text}`)));
-    server.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk;
-      if (/Ready to accept connections/.test(text)) resolve();
-    });
-  });
-  return { server, url: `redis://127.0.0.1:${port}` };
+  return { server: await startRedis(port, dir, 'no'), url: `redis://127.0.0.1:${port}` };
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -184,7 +165,7 @@ async function main(): Promise<void> {
   const jobs = Number(args.get('jobs') ?? 200);
   const counts = (args.get('workers') ?? '1,2,4').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'espgpu-queue-bench-'));
-  const { server, url } = await startRedis(dir);
+  const { server, url } = await startPrivateRedis(dir);
   const results: { workers: number; paced: PhaseFigures; burst: PhaseFigures }[] = [];
   try {
     for (const workers of counts) {

@@ -4,6 +4,7 @@
 //   node dist/experiments/study.js run sweep            # then: report
 //   node dist/experiments/study.js run table1 ablation  # uses results/sweep/choice.json
 //   node dist/experiments/study.js run digits           # MNIST-C on real digits, the same choice
+//   node dist/experiments/study.js run digits-sweep     # then: report; then run digits-tuned
 import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { integerAtLeast, positiveNumber } from '../options.ts';
 import { preset, PRESET_NAMES, type PresetName } from '../../src/train/presets.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
-import { claimsTable, DID_NOT_TRAIN_ERROR, digitsSection, ORDERING_CLAIMS, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord } from './report.ts';
+import { claimsTable, DID_NOT_TRAIN_ERROR, digitsSection, ORDERING_CLAIMS, flatnessChart, flatnessTable, methodTable, pairedCorruptionTable, pairedTable, perCorruptionTable, powerTable, scoreOf, sweepChart, sweepTable, type RunRecord, type Scored } from './report.ts';
 import { prepareSuites, readResults, runAll, StudyInterrupted, suitesOf, type StudyPaths } from './runner.ts';
 
 interface Options {
@@ -29,6 +30,7 @@ interface Options {
   sweepEpochs?: number;
   sweepTrainLimit: number;
   validation: number;
+  digitsValidation: number;
   testSuiteLimit?: number;
   validationSuiteLimit?: number;
   espEpsilon?: number;
@@ -41,7 +43,9 @@ interface Options {
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const planFile = (o: Options, study: StudyName) => join(o.results, study, 'plan.json');
-const choiceFile = (o: Options) => join(o.results, 'sweep', 'choice.json');
+/** Where a sweep's report writes its choice: sweep/ for Fashion-MNIST, digits-sweep/ for digits. */
+const choiceFile = (o: Options, sweep: 'sweep' | 'digits-sweep' = 'sweep') => join(o.results, sweep, 'choice.json');
+const readChoice = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Choice) : undefined);
 
 function settingsOf(o: Options): StudySettings {
   const seeds = o.seeds.split(',').map(Number);
@@ -49,7 +53,7 @@ function settingsOf(o: Options): StudySettings {
   const flatness = { ...DEFAULT_SETTINGS.flatness, directions: o.flatnessDirections, samples: o.flatnessSamples };
   // Without --epochs (--sweep-epochs), the preset's own: 5 for mnist-stable, 50 for mnist.
   const epochs = o.epochs ?? preset(o.preset).epochs;
-  return { ...DEFAULT_SETTINGS, preset: o.preset, epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs ?? epochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, flatness };
+  return { ...DEFAULT_SETTINGS, preset: o.preset, epochs, trainLimit: o.trainLimit, evalLimit: o.evalLimit, seeds, sweepEpochs: o.sweepEpochs ?? epochs, sweepTrainLimit: o.sweepTrainLimit, validation: o.validation, digitsValidation: o.digitsValidation, flatness };
 }
 
 /** ε and γ given on the command line, else the sweep's choice. */
@@ -58,7 +62,13 @@ function choiceOf(o: Options): Choice | undefined {
     if (o.espEpsilon === undefined || o.espGamma === undefined || o.l2Epsilon === undefined) throw new Error('give all of --esp-epsilon, --esp-gamma and --l2-epsilon, or none (then the sweep chooses)');
     return { esp: { epsilon: o.espEpsilon, gamma: o.espGamma }, l2: { epsilon: o.l2Epsilon } };
   }
-  return existsSync(choiceFile(o)) ? (JSON.parse(readFileSync(choiceFile(o), 'utf8')) as Choice) : undefined;
+  return readChoice(choiceFile(o));
+}
+
+/** The ε and γ a study's plan needs: the digits sweep's for digits-tuned, else choiceOf's; none for the sweeps and power. */
+function choiceFor(study: StudyName, o: Options): Choice | undefined {
+  if (study === 'digits-tuned') return readChoice(choiceFile(o, 'digits-sweep'));
+  return study === 'table1' || study === 'ablation' || study === 'digits' ? choiceOf(o) : undefined;
 }
 
 const pathsOf = (o: Options): StudyPaths => ({ cli: o.cli, results: o.results, work: o.work, dataDir: o.dataDir });
@@ -67,9 +77,7 @@ const log = (line: string) => console.log(`[study ${new Date().toISOString().sli
 /** The studies' runs under the options; each study's plan.json written (every run, so that `report` finds them whichever run). */
 function writePlans(studies: StudyName[], o: Options): { study: StudyName; runs: Run[] }[] {
   const settings = settingsOf(o);
-  // The digits study reuses the Fashion-MNIST sweep's ε and γ (there is no digits sweep).
-  const needsChoice = (study: StudyName) => study === 'table1' || study === 'ablation' || study === 'digits';
-  const plans = studies.map((study) => ({ study, runs: planStudy(study, settings, needsChoice(study) ? choiceOf(o) : undefined) }));
+  const plans = studies.map((study) => ({ study, runs: planStudy(study, settings, choiceFor(study, o)) }));
   for (const { study, runs } of plans) writeFileAtomicSync(planFile(o, study), encode(JSON.stringify({ settings, runs }, null, 2) + '\n'));
   return plans;
 }
@@ -80,7 +88,7 @@ async function run(studies: StudyName[], o: Options): Promise<void> {
   const methods = o.methods?.split(',');
   // Checked before the suites are generated: a listed method no study plans is an error.
   if (methods) selectRuns(plans.flatMap((p) => p.runs), methods);
-  // The suites the planned runs are scored on: Fashion-MNIST-C's test / validation, MNIST-C of the test digits.
+  // The suites the planned runs are scored on: Fashion-MNIST-C's test / validation, MNIST-C of the test or held-out digits.
   const suites = suitesOf(plans.flatMap((p) => p.runs));
   await prepareSuites(pathsOf(o), { validation: settings.validation, testLimit: o.testSuiteLimit, validationLimit: o.validationSuiteLimit }, log, suites);
   for (const { runs } of plans) {
@@ -101,6 +109,14 @@ const TABLE1_PAIRS = [['l2', 'none'], ['esp', 'none'], ['esp', 'l2'], ['augmix',
 const CLAIMS_NOTE = 'Each claim as a paired difference in mean corruption error (method − baseline, per seed), with its 95% interval and its paired t-test\'s p-value, raw and adjusted by Holm\'s method over the table\'s claims. A difference is resolved when the adjusted p is below 0.05: the claim is then reproduced on the paper\'s side and reversed on the other; otherwise it is not resolved. No verdict before every planned seed has trained.';
 const PAIRED_NOTE = 'Per seed, method − baseline (a seed fixes the initial weights and the batch order, so the difference cancels that part of the spread); mean ± std over the paired seeds and the 95% Student-t interval of the mean. An interval that excludes 0 is a difference these seeds resolve.';
 
+/** A sweep's table, and its choice and figure written beside its runs. */
+function sweepSection(o: Options, study: 'sweep' | 'digits-sweep', scored: readonly Scored[], title: string): string {
+  const choice = chooseFromSweep(scored);
+  writeFileAtomicSync(choiceFile(o, study), encode(JSON.stringify(choice, null, 2) + '\n'));
+  writeFileAtomicSync(join(o.results, study, 'sweep.svg'), encode(sweepChart(scored)));
+  return [title, '', sweepTable(scored), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, ''].join('\n');
+}
+
 function report(o: Options): void {
   const scored = (study: StudyName) => readResults<RunRecord>(pathsOf(o), plannedRuns(o, study)).map(({ record }) => scoreOf(record));
   const sweep = scored('sweep');
@@ -108,17 +124,14 @@ function report(o: Options): void {
   const ablation = scored('ablation');
   const power = scored('power');
   const digits = scored('digits');
+  const digitsSweep = scored('digits-sweep');
+  const digitsTuned = scored('digits-tuned');
   const sections = ['# Study results (generated by `study.js report`; do not edit)', ''];
   if (power.length) {
     const schedule = (run: Run) => run.id.replace(/^none-/, '').replace(/-seed\d+$/, '');
     sections.push('## Recipe power (validation split, plain training)', '', `Warm-up ${settingsOf(o).power.warmupEpochs} epoch, then cosine to 0; seed std of the mean corruption error against the 1-point target.`, '', powerTable(power, schedule, 1, settingsOf(o).power.seeds.length), '');
   }
-  if (sweep.length) {
-    const choice = chooseFromSweep(sweep);
-    writeFileAtomicSync(choiceFile(o), encode(JSON.stringify(choice, null, 2) + '\n'));
-    writeFileAtomicSync(join(o.results, 'sweep', 'sweep.svg'), encode(sweepChart(sweep)));
-    sections.push('## ε sweep (validation split)', '', sweepTable(sweep), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, '');
-  }
+  if (sweep.length) sections.push(sweepSection(o, 'sweep', sweep, '## ε sweep (validation split)'));
   const failureNote = `A run "did not train" when its clean error is ${DID_NOT_TRAIN_ERROR}% or more (chance is 90%); it is left out of the means, the per-corruption table and the paired differences.`;
   if (table1.length) sections.push('## Table 1 (test set, Fashion-MNIST-C)', '', methodTable(table1), '', failureNote, '');
   const orderings = claimsTable(table1, ORDERING_CLAIMS, plannedSeeds(o, 'table1'));
@@ -141,9 +154,16 @@ function report(o: Options): void {
   // Figure 4 left: on MNIST-C and CIFAR-10-C removing the smoothing made no significant difference.
   const ablationClaims = claimsTable([...withSmoothing, ...ablation], [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }], plannedSeeds(o, 'ablation'));
   if (ablationClaims) sections.push(CLAIMS_NOTE, '', ablationClaims, '');
-  if (digits.length) sections.push(digitsSection(digits, PAIRED_NOTE, CLAIMS_NOTE, plannedSeeds(o, 'digits')), failureNote, '');
-  const hours = [...sweep, ...table1, ...ablation, ...power, ...digits].reduce((a, s) => a + s.wallSeconds, 0) / 3600;
-  sections.push(`Runs: ${sweep.length} sweep, ${table1.length} Table 1, ${ablation.length} ablation, ${power.length} recipe power, ${digits.length} digits; ${hours.toFixed(2)} hours of training and evaluation.`, '');
+  if (digits.length) sections.push(digitsSection(digits, { pairedNote: PAIRED_NOTE, claimsNote: CLAIMS_NOTE, plannedSeeds: plannedSeeds(o, 'digits') }), failureNote, '');
+  if (digitsSweep.length) sections.push(sweepSection(o, 'digits-sweep', digitsSweep, `## ε sweep on digits (the last ${settingsOf(o).digitsValidation} training digits)`));
+  if (digitsTuned.length) {
+    // The tuned L2 and ESP beside the digits study's Naive, the same seeds' very runs.
+    const naive = digits.filter((s) => s.run.method === 'none');
+    sections.push(digitsSection([...naive, ...digitsTuned], { pairedNote: PAIRED_NOTE, claimsNote: CLAIMS_NOTE, plannedSeeds: plannedSeeds(o, 'digits-tuned'), tunedOnDigits: true }), failureNote, '');
+  }
+  const all = [...sweep, ...table1, ...ablation, ...power, ...digits, ...digitsSweep, ...digitsTuned];
+  const hours = all.reduce((a, s) => a + s.wallSeconds, 0) / 3600;
+  sections.push(`Runs: ${sweep.length} sweep, ${table1.length} Table 1, ${ablation.length} ablation, ${power.length} recipe power, ${digits.length} digits, ${digitsSweep.length} digits sweep, ${digitsTuned.length} digits tuned; ${hours.toFixed(2)} hours of training and evaluation.`, '');
   writeFileAtomicSync(join(o.results, 'REPORT.md'), encode(sections.join('\n')));
   console.log(sections.join('\n'));
 }
@@ -163,6 +183,7 @@ function withCommon(command: Command): Command {
     .option('--sweep-epochs <n>', 'epochs of each sweep run (default: --epochs)', integerAtLeast('--sweep-epochs', 1))
     .option('--sweep-train-limit <n>', 'training images of each sweep run', integerAtLeast('--sweep-train-limit', 1), DEFAULT_SETTINGS.sweepTrainLimit)
     .option('--validation <n>', 'training images held out for the sweep', integerAtLeast('--validation', 1), DEFAULT_SETTINGS.validation)
+    .option('--digits-validation <n>', 'training digits held out for the digits sweep', integerAtLeast('--digits-validation', 1), DEFAULT_SETTINGS.digitsValidation)
     .option('--test-suite-limit <n>', 'corrupt only the first n test images (of each test suite: Fashion-MNIST-C, digits)', integerAtLeast('--test-suite-limit', 1))
     .option('--validation-suite-limit <n>', 'corrupt only the first n validation images', integerAtLeast('--validation-suite-limit', 1))
     .option('--esp-epsilon <ε>', 'Table 1 ESP ε instead of the sweep\'s choice', positiveNumber('--esp-epsilon'))

@@ -20,15 +20,20 @@
 // - digits (issue 21): Naive, L2 and ESP on real digits (`mnist-digits`: the `mnist` package's
 //   10,000 digits, 8,000 train / 2,000 test), several seeds, scored on the 2,000 test digits and
 //   the MNIST-C suite espgpu generates from them: the paper's own MNIST-C comparison (§1.8).
-//   Seed by seed over the three methods, so a partial run already pairs them.
+//   Seed by seed over the three methods, so a partial run already pairs them. Its ε and γ are
+//   the Fashion-MNIST sweep's.
+// - digits-sweep: the sweep's grid on digits, trained on 6,000 training digits and scored on the
+//   other 2,000 and their MNIST-C (never on the test digits): ε and γ chosen for digits.
+// - digits-tuned: L2 and ESP on digits at the digits sweep's choice, as the digits study
+//   otherwise (seeds, recipe, all 8,000 training digits); paired with the digits study's Naive.
 
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { parseMethod, type AugmentationOptions } from '../../src/augment/pipeline.ts';
 import { preset, type PresetName } from '../../src/train/presets.ts';
 import type { DataSpec, RunDataset, RunSpec } from '../../src/train/runSpec.ts';
 
-export type StudyName = 'sweep' | 'table1' | 'ablation' | 'power' | 'digits';
-export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation', 'power', 'digits'];
+export type StudyName = 'sweep' | 'table1' | 'ablation' | 'power' | 'digits' | 'digits-sweep' | 'digits-tuned';
+export const STUDY_NAMES: readonly StudyName[] = ['sweep', 'table1', 'ablation', 'power', 'digits', 'digits-sweep', 'digits-tuned'];
 
 export interface StudySettings {
   /** The recipe of the sweep, Table 1, the ablation and the digits (the power study sets its own schedules). */
@@ -45,6 +50,8 @@ export interface StudySettings {
   sweepTrainLimit: number;
   /** Training images held out for the sweep's scores (the last n, Rony et al.'s 5k). */
   validation: number;
+  /** Training digits the digits sweep holds out for its scores (the last n of 8,000). */
+  digitsValidation: number;
   /** ALGORITHMS.md §1.7's MNIST grid; τ = ε, σ = ε/2 throughout. */
   epsilons: readonly number[];
   gammas: readonly number[];
@@ -69,6 +76,8 @@ export const DEFAULT_SETTINGS: StudySettings = {
   sweepEpochs: STABLE.epochs,
   sweepTrainLimit: 20_000,
   validation: 5_000,
+  // As many as the test digits: the sweep's scores as precise as the comparison's.
+  digitsValidation: 2_000,
   epsilons: [0.5, 1, 1.5, 2, 3, 4],
   gammas: [10, 20],
   // §1.7: 50 directions a radius; the loss over 2,000 training images.
@@ -108,6 +117,8 @@ export interface Run {
 export interface SuiteSource {
   dataset: RunDataset;
   split: Run['evaluatedOn'];
+  /** The held-out images of a validation split (default: the study's --validation). */
+  validation?: number;
 }
 
 /** The suite a run is scored on: its own, else Fashion-MNIST-C of its evaluation split (every study before digits). */
@@ -143,11 +154,19 @@ function trainSpec(arm: string, seed: number, epochs: number, settings: { epsilo
   return { preset: presetName, seed, epochs, augmentation: augmentationOf(arm, settings), data: { dataset: 'fashion-mnist', ...data } };
 }
 
-function sweepRuns(s: StudySettings): Run[] {
+/**
+ * The ε grid (ESP at each γ, L2) and Naive, one seed, scored on held-out training images:
+ * Fashion-MNIST's last `validation` (after `sweepTrainLimit`), or for the digits sweep the last
+ * `digitsValidation` of the 8,000 training digits and the MNIST-C made from them.
+ */
+function sweepRuns(study: 'sweep' | 'digits-sweep', s: StudySettings): Run[] {
   const seed = s.seeds[0] ?? 0;
-  const held: DataSpec = { validation: s.validation, trainLimit: s.sweepTrainLimit, ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
+  const evalLimit = s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit };
+  const digits = study === 'digits-sweep';
+  const held: DataSpec = digits ? { dataset: 'mnist-digits', validation: s.digitsValidation, ...evalLimit } : { validation: s.validation, trainLimit: s.sweepTrainLimit, ...evalLimit };
+  const suite: SuiteSource | undefined = digits ? { dataset: 'mnist-digits', split: 'validation', validation: s.digitsValidation } : undefined;
   const run = (id: string, method: string, epsilon?: number, gamma?: number): Run => ({
-    study: 'sweep', id, method, seed, epsilon, gamma, evaluatedOn: 'validation',
+    study, id, method, seed, epsilon, gamma, evaluatedOn: 'validation', ...(suite ? { suite } : {}),
     spec: trainSpec(method, seed, s.sweepEpochs, { epsilon, gamma }, held, s.preset),
   });
   const runs = [run('none', 'none')];
@@ -200,33 +219,36 @@ function powerRuns(s: StudySettings): Run[] {
   );
 }
 
-const DIGITS_METHODS = ['none', 'l2', 'esp'] as const;
 /** The 2,000 test digits and MNIST-C made from them (`espgpu corrupt --dataset mnist-digits --split test`). */
 export const DIGITS_SUITE: SuiteSource = { dataset: 'mnist-digits', split: 'test' };
 
 /**
- * Naive, L2 and ESP on mnist-digits, seed by seed over the methods: seed 0 of none, l2, esp,
- * then seed 1… Table 1's epochs and recipe; all 8,000 training digits.
- * Caveat for the report: ε and γ are the Fashion-MNIST sweep's choice (choice.json) or the
- * command line's, not chosen on digits: there is no digits sweep.
+ * The methods on mnist-digits, seed by seed over them: seed 0 of each, then seed 1… Table 1's
+ * epochs and recipe; all 8,000 training digits; scored on the test digits. The digits study
+ * runs Naive, L2 and ESP at the Fashion-MNIST sweep's ε and γ; digits-tuned runs L2 and ESP at
+ * the digits sweep's (its Naive would be the digits study's very runs).
  */
-function digitsRuns(s: StudySettings, choice: Choice): Run[] {
+function digitsRuns(study: 'digits' | 'digits-tuned', methods: readonly string[], s: StudySettings, choice: Choice): Run[] {
   const data: DataSpec = { dataset: 'mnist-digits', ...(s.evalLimit === undefined ? {} : { evalLimit: s.evalLimit }) };
   return s.seeds.flatMap((seed) =>
-    DIGITS_METHODS.map((method): Run => {
+    methods.map((method): Run => {
       const perturbation = settingsOf(method, choice);
       const spec = trainSpec(method, seed, s.epochs, perturbation, data, s.preset);
-      return { study: 'digits', id: `digits-${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', suite: DIGITS_SUITE, spec };
+      return { study, id: `${study}-${method}-seed${seed}`, method, seed, ...perturbation, evaluatedOn: 'test', suite: DIGITS_SUITE, spec };
     }),
   );
 }
 
-/** The runs of one study. Table 1, the ablation and the digits need the sweep's choice. */
+/**
+ * The runs of one study. Table 1, the ablation and the digits need the sweep's choice;
+ * digits-tuned needs the digits sweep's.
+ */
 export function planStudy(study: StudyName, settings: StudySettings, choice?: Choice): Run[] {
-  if (study === 'sweep') return sweepRuns(settings);
+  if (study === 'sweep' || study === 'digits-sweep') return sweepRuns(study, settings);
   if (study === 'power') return powerRuns(settings);
-  if (!choice) throw new Error(`the ${study} study needs ε and γ: run the sweep and its report first (it writes choice.json), or give them explicitly`);
-  if (study === 'digits') return digitsRuns(settings, choice);
+  if (!choice) throw new Error(`the ${study} study needs ε and γ: run the ${study === 'digits-tuned' ? 'digits-sweep' : 'sweep'} and its report first (it writes choice.json), or give them explicitly`);
+  if (study === 'digits') return digitsRuns(study, ['none', 'l2', 'esp'], settings, choice);
+  if (study === 'digits-tuned') return digitsRuns(study, ['l2', 'esp'], settings, choice);
   return study === 'table1' ? scoredRuns('table1', TABLE1_METHODS, settings, choice) : scoredRuns('ablation', ['esp-hard', 'esp-static'], settings, choice);
 }
 

@@ -37,11 +37,13 @@ const specFile = (paths: StudyPaths, run: Run) => join(paths.work, 'specs', run.
 /**
  * A generated suite's folder: Fashion-MNIST-C's keep their first names, suites/test and
  * suites/validation (finished runs and running studies read them); any other dataset's is
- * suites/<dataset>-<split>, e.g. suites/mnist-digits-test. A bare split means Fashion-MNIST.
+ * suites/<dataset>-<split>[-<held-out images>], e.g. suites/mnist-digits-test or
+ * suites/mnist-digits-validation-2000. A bare split means Fashion-MNIST.
  */
 export function suiteDir(paths: StudyPaths, suite: SuiteSource | Run['evaluatedOn']): string {
-  const { dataset, split } = typeof suite === 'string' ? { dataset: 'fashion-mnist', split: suite } : suite;
-  return join(paths.work, 'suites', dataset === 'fashion-mnist' ? split : `${dataset}-${split}`);
+  const { dataset, split, validation } = typeof suite === 'string' ? { dataset: 'fashion-mnist', split: suite, validation: undefined } : suite;
+  if (dataset === 'fashion-mnist') return join(paths.work, 'suites', split);
+  return join(paths.work, 'suites', `${dataset}-${split}${validation === undefined ? '' : `-${validation}`}`);
 }
 
 /** The test and validation Fashion-MNIST-C suites: what prepareSuites makes when not told. */
@@ -52,7 +54,8 @@ export function suitesOf(runs: readonly Run[]): SuiteSource[] {
   const byDir = new Map<string, SuiteSource>();
   for (const run of runs) {
     const suite = suiteOf(run);
-    byDir.set(`${suite.dataset}/${suite.split}`, byDir.get(`${suite.dataset}/${suite.split}`) ?? suite);
+    const key = `${suite.dataset}/${suite.split}/${suite.validation ?? ''}`;
+    byDir.set(key, byDir.get(key) ?? suite);
   }
   return [...byDir.values()];
 }
@@ -107,7 +110,7 @@ export async function prepareSuites(paths: StudyPaths, settings: SuiteSettings, 
     if (existsSync(marker)) continue;
     const on = suite.split;
     const limit = on === 'test' ? settings.testLimit : settings.validationLimit;
-    const which = on === 'test' ? ['--split', 'test'] : ['--validation', String(settings.validation)];
+    const which = on === 'test' ? ['--split', 'test'] : ['--validation', String(suite.validation ?? settings.validation)];
     log(`generating the ${suite.dataset} ${on} suite in ${dir}`);
     const args = ['corrupt', '--dataset', suite.dataset, '--suite', 'mnist-c', '--out', dir, ...which, '--json'];
     if (limit !== undefined) args.push('--limit', String(limit));

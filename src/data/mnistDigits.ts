@@ -2,8 +2,11 @@
 // 28×28 values in [0, 1] with three decimals, one JSON file per digit. They become bytes by
 // rounding ×255 (exact for the values the package holds, which are k/255 to three decimals)
 // and are split, per class, into a seeded 80% train / 20% test: 8,000 / 2,000 images with every
-// digit in both splits in its own proportion. The package is a development dependency: a
-// missing one is a named error saying how to install it.
+// digit in both splits in its own proportion. Each split is then in a seeded shuffled order,
+// not the package's digit-by-digit one: the first or last n images (`--train-limit`,
+// `--eval-limit`, `--validation`) hold every digit in about its share, not only zeros or nines.
+// The package is a development dependency: a missing one is a named error saying how to
+// install it.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,6 +17,8 @@ const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 /** The split's seed: fixed, so every run and every machine sees the same 2,000 test digits. */
 const SPLIT_SEED = 20_170_831;
+/** The shuffle streams of the splits' orders, after the ten digits' split streams (0–9). */
+const ORDER_STREAM = { train: 10, test: 11 } as const;
 const TEST_FRACTION = 0.2;
 
 /** The folder of the `mnist` package's digit files. */
@@ -55,14 +60,16 @@ export function loadMnistDigits(split: 'train' | 'test'): ImageDataset {
     const order = shuffledIndices(count, SPLIT_SEED, digit);
     const tests = Math.round(count * TEST_FRACTION);
     const chosen = split === 'test' ? order.subarray(0, tests) : order.subarray(tests);
-    // Ascending within the split: the files' order, so a split does not depend on the shuffle's layout.
+    // Ascending within the digit, so the split's order below depends only on which images it holds.
     for (const index of [...chosen].sort((a, b) => a - b)) {
       images.push(bytes.subarray(index * PIXELS, (index + 1) * PIXELS));
       labels.push(digit);
     }
   }
+  const mixed = shuffledIndices(images.length, SPLIT_SEED, ORDER_STREAM[split]);
   const all = new Uint8Array(images.length * PIXELS);
-  images.forEach((image, i) => all.set(image, i * PIXELS));
-  const data: ImageDataset = { shape: [images.length, 1, SIDE, SIDE], images: all, labels: Uint8Array.from(labels), classes: 10 };
+  mixed.forEach((from, to) => all.set(images[from]!, to * PIXELS));
+  const mixedLabels = Uint8Array.from(mixed, (from) => labels[from]!);
+  const data: ImageDataset = { shape: [images.length, 1, SIDE, SIDE], images: all, labels: mixedLabels, classes: 10 };
   return { ...checkDataset(data, `mnist-digits ${split}`), classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
 }

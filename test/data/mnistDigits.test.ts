@@ -47,6 +47,29 @@ describe('mnist-digits', () => {
     for (const v of values.slice(0, 5000)) expect(Number((Math.round(v * 255) / 255).toFixed(3))).toBe(v);
   });
 
+  // χ² of the digits' counts in `labels` against their shares in the whole split (9 degrees of freedom).
+  const chiSquare = (labels: Uint8Array, whole: Uint8Array) => {
+    let sum = 0;
+    for (let digit = 0; digit < 10; digit++) {
+      const expected = (labels.length * whole.filter((l) => l === digit).length) / whole.length;
+      sum += (labels.filter((l) => l === digit).length - expected) ** 2 / expected;
+    }
+    return sum;
+  };
+
+  it('mixes the digits: the last 2,000 training digits and the first 500 test digits hold every digit in its share', () => {
+    // 27.88 is χ²(9)'s 0.999 quantile; a digit-by-digit order gives thousands.
+    const lastTrain = train.labels.subarray(6000);
+    const firstTest = test.labels.subarray(0, 500);
+    expect(chiSquare(lastTrain, train.labels)).toBeLessThan(27.88);
+    expect(chiSquare(firstTest, test.labels)).toBeLessThan(27.88);
+    expect(chiSquare(train.labels.subarray(0, 2000), train.labels)).toBeLessThan(27.88);
+    // And a run of one digit is short, as in a random order (the longest of 8,000 is a handful).
+    let longest = 1;
+    for (let i = 1, run = 1; i < train.labels.length; i++) longest = Math.max(longest, (run = train.labels[i] === train.labels[i - 1] ? run + 1 : 1));
+    expect(longest).toBeLessThan(10);
+  });
+
   it('is a named dataset', () => {
     expect(loadDataset('mnist-digits', { split: 'test' }).shape[0]).toBe(2000);
   });

@@ -1,4 +1,4 @@
-// A private redis-server for the queue tests: the binary's path (empty when not installed: the
+// A private redis-server for the queue tests and the queue bench: the binary's path (empty when not installed: the
 // tests skip, saying so), a free port, and a server on it with its files in a folder of the
 // test's, resolved once it accepts connections.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,6 +27,7 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, what: string
       if (pattern.test(text)) resolve();
     };
     child.stdout!.on('data', onData);
+    child.once('error', (error) => reject(new Error(`cannot start ${what}: ${error.message}`)));
     child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before printing ${pattern}: ${text}`)));
   });
 }

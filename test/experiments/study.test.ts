@@ -74,7 +74,7 @@ describe('study plan', () => {
   });
 
   it('writes plans a queue accepts as they are: every study\'s runs pass espgpu study submit\'s checks', () => {
-    for (const study of ['sweep', 'table1', 'ablation', 'power', 'digits'] as const) {
+    for (const study of ['sweep', 'table1', 'ablation', 'power', 'digits', 'digits-sweep', 'digits-tuned'] as const) {
       const runs = planStudy(study, DEFAULT_SETTINGS, choice);
       const jobs = checkPlan({ settings: DEFAULT_SETTINGS, runs }, `${study}/plan.json`, { suite: 'mnist-c' });
       expect(jobs.map((j) => j.run.id)).toEqual(runs.map((r) => r.id));
@@ -142,6 +142,41 @@ describe('study plan', () => {
     expect(runs[2]!.spec.augmentation).toEqual({ method: 'esp', esp: { epsilon: 1.5, gamma: 10 } });
     expect(runs[1]!.spec.augmentation).toEqual({ method: 'l2', l2: { epsilon: 2 } });
     expect(runs[0]!.spec.augmentation).toEqual({ method: 'none' });
+  });
+
+  it('plans the digits sweep: the sweep\'s grid on 6,000 training digits, scored on the other 2,000 and their MNIST-C', () => {
+    const sweep = planStudy('sweep', DEFAULT_SETTINGS);
+    const runs = planStudy('digits-sweep', DEFAULT_SETTINGS);
+    expect(runs.map((r) => r.id)).toEqual(sweep.map((r) => r.id));
+    expect(runs.map((r) => r.spec.augmentation)).toEqual(sweep.map((r) => r.spec.augmentation));
+    for (const run of runs) {
+      expect(run).toMatchObject({ study: 'digits-sweep', seed: 0, evaluatedOn: 'validation', suite: { dataset: 'mnist-digits', split: 'validation', validation: 2000 } });
+      // All the training digits but the held-out 2,000: no trainLimit (the Fashion sweep's 20,000).
+      expect(run.spec.data).toEqual({ dataset: 'mnist-digits', validation: 2000 });
+      expect(resolveRunSpec(run.spec).recipe.epochs).toBe(preset('mnist-stable').epochs);
+    }
+    const paths = { cli: 'cli.js', results: 'results', work: 'work' };
+    expect(suiteDir(paths, suiteOf(runs[0]!))).toBe(join('work', 'suites', 'mnist-digits-validation-2000'));
+    const other = planStudy('digits-sweep', { ...DEFAULT_SETTINGS, digitsValidation: 1000 });
+    expect(suitesOf([...runs, ...other, ...planStudy('digits', DEFAULT_SETTINGS, choice)])).toEqual([
+      { dataset: 'mnist-digits', split: 'validation', validation: 2000 }, { dataset: 'mnist-digits', split: 'validation', validation: 1000 }, { dataset: 'mnist-digits', split: 'test' },
+    ]);
+  });
+
+  it('plans digits-tuned: L2 and ESP seed by seed at the digits sweep\'s choice, the digits study\'s recipe otherwise', () => {
+    expect(() => planStudy('digits-tuned', DEFAULT_SETTINGS)).toThrow(/run the digits-sweep and its report first/);
+    const tunedChoice: Choice = { esp: { epsilon: 0.5, gamma: 10 }, l2: { epsilon: 1 } };
+    const runs = planStudy('digits-tuned', DEFAULT_SETTINGS, tunedChoice);
+    expect(runs.map((r) => r.id).slice(0, 4)).toEqual(['digits-tuned-l2-seed0', 'digits-tuned-esp-seed0', 'digits-tuned-l2-seed1', 'digits-tuned-esp-seed1']);
+    expect(runs).toHaveLength(10);
+    // Under the same choice, exactly the digits study's L2 and ESP runs: only ε and γ differ between them.
+    const digits = planStudy('digits', DEFAULT_SETTINGS, tunedChoice);
+    for (const run of runs) {
+      const twin = digits.find((d) => d.method === run.method && d.seed === run.seed)!;
+      expect(run.spec).toEqual(twin.spec);
+      expect(run.suite).toEqual(twin.suite);
+    }
+    expect(runs[1]!.spec.augmentation).toEqual({ method: 'esp', esp: { epsilon: 0.5, gamma: 10 } });
   });
 
   it('scores the digits on their own suite and keeps the Fashion-MNIST-C suites\' folders', () => {
@@ -309,7 +344,7 @@ describe('the digits report', () => {
   it('has the method table, ours beside the paper\'s MNIST-C numbers, the caveats and the paired differences', () => {
     // ESP 1, 2, 3 points under Naive; L2 1 point under Naive every seed.
     const all = [0, 1, 2].flatMap((seed) => [scored('none', seed, 2, 10 + 2 * seed), scored('l2', seed, 2, 9 + 2 * seed), scored('esp', seed, 2, 9 + seed)]);
-    const section = digitsSection(all, 'NOTE', 'CLAIMS');
+    const section = digitsSection(all, { pairedNote: 'NOTE', claimsNote: 'CLAIMS' });
     const lines = section.split('\n');
     expect(lines[0]).toBe('## MNIST-C on real digits (test split, 2,000 digits)');
     expect(section).toContain('| Naive | 0, 1, 2 | 2.00 ± 0.00 | 12.00 ± 2.00 | – |');
@@ -325,10 +360,19 @@ describe('the digits report', () => {
     const paired = lines.slice(lines.indexOf('### Paired differences (digits)'));
     expect(paired[2]).toBe('NOTE');
     expect(paired.filter((l) => l.startsWith('| Naive'))).toEqual([
-      '| Naive + ESP − Naive | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |',
       '| Naive + L2 − Naive | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −1.00 ± 0.00 | −1.00 … −1.00 | < 0.001 |',
+      '| Naive + ESP − Naive | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |',
       '| Naive + ESP − Naive + L2 | 0, 1, 2 | +0.00 ± 0.00 | +0.00 … +0.00 | 1.0 | −1.00 ± 1.00 | −3.48 … +1.48 | 0.23 |',
     ]);
+  });
+
+  it('says when ε and γ were chosen on digits', () => {
+    const all = [0, 1, 2].flatMap((seed) => [scored('none', seed, 2, 10 + 2 * seed), scored('l2', seed, 2, 9 + 2 * seed), scored('esp', seed, 2, 9 + seed)]);
+    const section = digitsSection(all, { tunedOnDigits: true, plannedSeeds: 3 });
+    expect(section.split('\n')[0]).toBe('## MNIST-C on real digits (test split, 2,000 digits, ε and γ chosen on digits)');
+    expect(section).toContain('ε and γ are the digits sweep\'s choice, on 2,000 held-out training digits (ESP ε = 1.5, γ = 10; L2 ε = 2). Compare');
+    expect(section).not.toContain('not tuned on digits');
+    expect(section).toContain('### The paper\'s orderings (digits, ε and γ chosen on digits)');
   });
 
   it('is empty without runs, and shows a partial run\'s first seed without paired differences', () => {
