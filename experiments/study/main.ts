@@ -113,7 +113,7 @@ const PAIRED_NOTE = 'Per seed, method − baseline (a seed fixes the initial wei
 function sweepSection(o: Options, study: 'sweep' | 'digits-sweep', scored: readonly Scored[], title: string): string {
   const choice = chooseFromSweep(scored);
   writeFileAtomicSync(choiceFile(o, study), encode(JSON.stringify(choice, null, 2) + '\n'));
-  writeFileAtomicSync(join(o.results, study, 'sweep.svg'), encode(sweepChart(scored)));
+  writeFileAtomicSync(join(o.results, study, 'sweep.svg'), encode(sweepChart(scored, study === 'digits-sweep' ? 'MNIST-C (digits)' : 'Fashion-MNIST-C')));
   return [title, '', sweepTable(scored), '', `Chosen: ESP ε = ${choice.esp.epsilon}, γ = ${choice.esp.gamma}; L2 ε = ${choice.l2.epsilon}.`, ''].join('\n');
 }
 

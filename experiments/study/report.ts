@@ -104,8 +104,8 @@ export function sweepTable(scored: readonly Scored[]): string {
   return ['| method | ε | γ | validation clean error (%) | validation corruption error (%) |', '|---|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
-/** Figure 3's layout: corruption error on the validation suite against ε. */
-export function sweepChart(scored: readonly Scored[]): string {
+/** Figure 3's layout: corruption error on the validation suite (named by `suite`) against ε. */
+export function sweepChart(scored: readonly Scored[], suite = 'Fashion-MNIST-C'): string {
   const series: Series[] = [];
   const line = (label: string, keep: (s: Scored) => boolean) => {
     const points = scored.filter(keep).map((s) => [s.run.epsilon!, s.meanCorruptionError] as const);
@@ -118,7 +118,7 @@ export function sweepChart(scored: readonly Scored[]): string {
   const naive = scored.find((s) => s.run.method === 'none');
   const xs = scored.filter((s) => s.run.epsilon !== undefined).map((s) => s.run.epsilon!);
   if (naive && xs.length) series.push({ label: 'Naive', dashed: true, points: [[Math.min(...xs), naive.meanCorruptionError], [Math.max(...xs), naive.meanCorruptionError]] });
-  return lineChartSvg(series, 'ε sweep: Fashion-MNIST-C corruption error on the validation split', 'ε (L2 size in [0, 1] pixels)', 'mean corruption error (%)');
+  return lineChartSvg(series, `ε sweep: ${suite} corruption error on the validation split`, 'ε (L2 size in [0, 1] pixels)', 'mean corruption error (%)');
 }
 
 /** Figure 4 right as a table: the mean loss rise ± standard error at each radius, per measured run. */

@@ -315,6 +315,8 @@ describe('the sweep figure', () => {
     const svg = sweepChart(runs.map((run, i) => ({ run, clean: 10, meanCorruptionError: 20 + i, perCorruption: {}, wallSeconds: 1 })));
     expect(svg.match(/<polyline/g)).toHaveLength(4); // ESP γ=10, ESP γ=20, L2, Naive
     expect(svg).toContain('stroke-dasharray');
+    expect(svg).toContain('ε sweep: Fashion-MNIST-C corruption error');
+    expect(sweepChart(runs.map((run) => ({ run, clean: 10, meanCorruptionError: 20, perCorruption: {}, wallSeconds: 1 })), 'MNIST-C (digits)')).toContain('ε sweep: MNIST-C (digits) corruption error');
   });
 });
 
