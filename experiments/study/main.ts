@@ -155,11 +155,13 @@ function report(o: Options): void {
   const ablationClaims = claimsTable([...withSmoothing, ...ablation], [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }], plannedSeeds(o, 'ablation'));
   if (ablationClaims) sections.push(CLAIMS_NOTE, '', ablationClaims, '');
   if (digits.length) sections.push(digitsSection(digits, { pairedNote: PAIRED_NOTE, claimsNote: CLAIMS_NOTE, plannedSeeds: plannedSeeds(o, 'digits') }), failureNote, '');
-  if (digitsSweep.length) sections.push(sweepSection(o, 'digits-sweep', digitsSweep, `## ε sweep on digits (the last ${settingsOf(o).digitsValidation} training digits)`));
+  // The digits the sweep held out, as its plan recorded them (the options may have changed since).
+  const heldOutDigits = plannedRuns(o, 'digits-sweep')[0]?.suite?.validation ?? settingsOf(o).digitsValidation;
+  if (digitsSweep.length) sections.push(sweepSection(o, 'digits-sweep', digitsSweep, `## ε sweep on digits (the last ${heldOutDigits} training digits)`));
   if (digitsTuned.length) {
     // The tuned L2 and ESP beside the digits study's Naive, the same seeds' very runs.
     const naive = digits.filter((s) => s.run.method === 'none');
-    sections.push(digitsSection([...naive, ...digitsTuned], { pairedNote: PAIRED_NOTE, claimsNote: CLAIMS_NOTE, plannedSeeds: plannedSeeds(o, 'digits-tuned'), tunedOnDigits: true }), failureNote, '');
+    sections.push(digitsSection([...naive, ...digitsTuned], { pairedNote: PAIRED_NOTE, claimsNote: CLAIMS_NOTE, plannedSeeds: plannedSeeds(o, 'digits-tuned'), tunedOn: heldOutDigits }), failureNote, '');
   }
   const all = [...sweep, ...table1, ...ablation, ...power, ...digits, ...digitsSweep, ...digitsTuned];
   const hours = all.reduce((a, s) => a + s.wallSeconds, 0) / 3600;

@@ -1,6 +1,6 @@
-// A private redis-server for the queue tests and the queue bench: the binary's path (empty when not installed: the
-// tests skip, saying so), a free port, and a server on it with its files in a folder of the
-// test's, resolved once it accepts connections.
+// A private redis-server for the queue tests and the queue bench: the binary's path (empty when
+// not installed: the tests skip, saying so), a free port, and a server on it with its files in
+// a folder of the caller's, resolved once it accepts connections.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';

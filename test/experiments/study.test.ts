@@ -370,11 +370,12 @@ describe('the digits report', () => {
 
   it('says when ε and γ were chosen on digits', () => {
     const all = [0, 1, 2].flatMap((seed) => [scored('none', seed, 2, 10 + 2 * seed), scored('l2', seed, 2, 9 + 2 * seed), scored('esp', seed, 2, 9 + seed)]);
-    const section = digitsSection(all, { tunedOnDigits: true, plannedSeeds: 3 });
+    const section = digitsSection(all, { tunedOn: 2000, plannedSeeds: 3 });
     expect(section.split('\n')[0]).toBe('## MNIST-C on real digits (test split, 2,000 digits, ε and γ chosen on digits)');
     expect(section).toContain('ε and γ are the digits sweep\'s choice, on 2,000 held-out training digits (ESP ε = 1.5, γ = 10; L2 ε = 2). Compare');
     expect(section).not.toContain('not tuned on digits');
     expect(section).toContain('### The paper\'s orderings (digits, ε and γ chosen on digits)');
+    expect(digitsSection(all, { tunedOn: 1000 })).toContain('the digits sweep\'s choice, on 1,000 held-out training digits (');
   });
 
   it('is empty without runs, and shows a partial run\'s first seed without paired differences', () => {
