@@ -477,6 +477,14 @@ describe('study command line', () => {
     expect(badPreset.status).not.toBe(0);
     expect(badPreset.stderr).toContain("option '--preset <name>' argument 'mnist-fast' is invalid. Allowed choices are mnist, mnist-stable, cifar, tiny-imagenet.");
     expect(existsSync(join(root, 'table1'))).toBe(false);
+    const badHeldOut = studyJs('plan', 'digits-sweep', '--digits-validation', '0');
+    expect(badHeldOut.status).not.toBe(0);
+    expect(badHeldOut.stderr).toContain('--digits-validation');
+    expect(existsSync(join(root, 'digits-sweep'))).toBe(false);
+    const untuned = studyJs('plan', 'digits-tuned');
+    expect(untuned.status).toBe(1);
+    expect(untuned.stderr).toContain('the digits-tuned study needs ε and γ: run the digits-sweep and its report first');
+    expect(existsSync(join(root, 'digits-tuned'))).toBe(false);
     const planned = studyJs('plan', 'table1', '--esp-epsilon', '2', '--esp-gamma', '20', '--l2-epsilon', '0.5');
     expect(planned.stdout).toContain(`${join(root, 'table1', 'plan.json')}: 30 runs`);
     const { runs } = JSON.parse(readFileSync(join(root, 'table1', 'plan.json'), 'utf8')) as { runs: { spec: { preset: string; epochs: number } }[] };
