@@ -14,5 +14,6 @@ function parser(name: string, range: NumberRange, integer: boolean) {
 }
 
 export const integerAtLeast = (name: string, min: number) => parser(name, { min }, true);
+export const integerBetween = (name: string, min: number, max: number) => parser(name, { min, max }, true);
 export const nonNegativeNumber = (name: string) => parser(name, { min: 0 }, false);
 export const positiveNumber = (name: string) => parser(name, { above: 0 }, false);

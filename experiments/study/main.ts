@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { integerAtLeast, positiveNumber } from '../options.ts';
+import { integerAtLeast, integerBetween, positiveNumber } from '../options.ts';
+import { MNIST_DIGITS_SIZES } from '../../src/data/mnistDigits.ts';
 import { preset, PRESET_NAMES, type PresetName } from '../../src/train/presets.ts';
 import { writeFileAtomicSync } from '../../src/io/atomicFile.ts';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, STUDY_NAMES, type Choice, type Run, type StudyName, type StudySettings } from './plan.ts';
@@ -185,7 +186,7 @@ function withCommon(command: Command): Command {
     .option('--sweep-epochs <n>', 'epochs of each sweep run (default: --epochs)', integerAtLeast('--sweep-epochs', 1))
     .option('--sweep-train-limit <n>', 'training images of each sweep run', integerAtLeast('--sweep-train-limit', 1), DEFAULT_SETTINGS.sweepTrainLimit)
     .option('--validation <n>', 'training images held out for the sweep', integerAtLeast('--validation', 1), DEFAULT_SETTINGS.validation)
-    .option('--digits-validation <n>', 'training digits held out for the digits sweep', integerAtLeast('--digits-validation', 1), DEFAULT_SETTINGS.digitsValidation)
+    .option('--digits-validation <n>', `training digits held out for the digits sweep (of ${MNIST_DIGITS_SIZES.train}; the rest train)`, integerBetween('--digits-validation', 1, MNIST_DIGITS_SIZES.train - 1), DEFAULT_SETTINGS.digitsValidation)
     .option('--test-suite-limit <n>', 'corrupt only the first n test images (of each test suite: Fashion-MNIST-C, digits)', integerAtLeast('--test-suite-limit', 1))
     .option('--validation-suite-limit <n>', 'corrupt only the first n validation images', integerAtLeast('--validation-suite-limit', 1))
     .option('--esp-epsilon <ε>', 'Table 1 ESP ε instead of the sweep\'s choice', positiveNumber('--esp-epsilon'))

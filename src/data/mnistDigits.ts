@@ -20,6 +20,8 @@ const SPLIT_SEED = 20_170_831;
 /** The shuffle streams of the splits' orders, after the ten digits' split streams (0–9). */
 const ORDER_STREAM = { train: 10, test: 11 } as const;
 const TEST_FRACTION = 0.2;
+/** The splits' sizes, which the package's per-digit counts and TEST_FRACTION fix: known without reading the package. */
+export const MNIST_DIGITS_SIZES = { train: 8_000, test: 2_000 } as const;
 
 /** The folder of the `mnist` package's digit files. */
 function digitsFolder(): string {

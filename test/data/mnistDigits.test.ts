@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/data/datasets.ts';
-import { loadMnistDigits } from '../../src/data/mnistDigits.ts';
+import { loadMnistDigits, MNIST_DIGITS_SIZES } from '../../src/data/mnistDigits.ts';
 
 const folder = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
 const packageValues = (digit: number) => (JSON.parse(readFileSync(join(folder, `${digit}.json`), 'utf8')) as { data: number[] }).data;
@@ -15,8 +15,10 @@ describe('mnist-digits', () => {
   const test = loadMnistDigits('test');
 
   it('holds all 10,000 digits, 8,000 / 2,000, 28×28, ten classes', () => {
-    expect(train.shape).toEqual([8000, 1, 28, 28]);
-    expect(test.shape).toEqual([2000, 1, 28, 28]);
+    expect(train.shape).toEqual([MNIST_DIGITS_SIZES.train, 1, 28, 28]);
+    expect(MNIST_DIGITS_SIZES.train).toBe(8000);
+    expect(test.shape).toEqual([MNIST_DIGITS_SIZES.test, 1, 28, 28]);
+    expect(MNIST_DIGITS_SIZES.test).toBe(2000);
     expect(train.classes).toBe(10);
   });
 

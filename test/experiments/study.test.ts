@@ -480,6 +480,11 @@ describe('study command line', () => {
     const badHeldOut = studyJs('plan', 'digits-sweep', '--digits-validation', '0');
     expect(badHeldOut.status).not.toBe(0);
     expect(badHeldOut.stderr).toContain('--digits-validation');
+    // Holding out every training digit would leave the sweep nothing to train on: refused here, not when `corrupt` runs.
+    const allHeldOut = studyJs('plan', 'digits-sweep', '--digits-validation', '8000');
+    expect(allHeldOut.status).not.toBe(0);
+    expect(allHeldOut.stderr).toContain('--digits-validation');
+    expect(allHeldOut.stderr).toContain('7999');
     expect(existsSync(join(root, 'digits-sweep'))).toBe(false);
     const untuned = studyJs('plan', 'digits-tuned');
     expect(untuned.status).toBe(1);
