@@ -246,11 +246,16 @@ describe('paired differences', () => {
       scored('l2', 0, 11, 37), scored('l2', 1, 13, 40.8), scored('l2', 2, 15, 45.2),
     ];
     const rows = claimsTable(all, ORDERING_CLAIMS).split('\n');
-    expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference/);
+    expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference .* \| 95% interval \| the paper's MNIST-C difference \| p \|/);
     // Holm over the three p-values (0.0015, 0.074, 0.26): 3 × 0.0015 = 0.0044 for L2's.
-    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| 0\.0015 \| 0\.0044 \| \*\*reproduced\*\* \|$/);
-    expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| .* \| not resolved \|$/);
+    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| −0\.94 \(\*\*outside\*\*\) \| 0\.0015 \| 0\.0044 \| \*\*reproduced\*\* \|$/);
+    expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| −1\.56 \(inside\) \| .* \| not resolved \|$/);
     expect(rows[4]).toMatch(/^\| Naive \+ ESP < Naive \+ L2 \| 3 \| /);
+    // The paper's ESP − L2 is 6.45 − 7.07 = −0.62; a claim between methods it has no number for shows none.
+    expect(rows[4]).toMatch(/ \| −0\.62 \(inside\) \| /);
+    expect(claimsTable(all, [{ method: 'l2', baseline: 'esp', paper: 'higher' }])).toMatch(/ \| \+0\.62 \(inside\) \| /);
+    const ablated = all.map((s) => (s.run.method === 'l2' ? { ...s, run: { ...s.run, method: 'esp-hard' } } : s));
+    expect(claimsTable(ablated, [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }])).toMatch(/ \| – \| /);
     // The same numbers against a claim of the opposite sign, and of no difference.
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'higher' }])).toMatch(/\*\*reversed\*\* \|$/);
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'no difference' }])).toMatch(/\*\*not reproduced\*\* \(Naive \+ L2 resolved lower\) \|$/);
