@@ -4,7 +4,7 @@
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { lineChartSvg, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
-import { pairedTTestP } from './tTest.ts';
+import { pairedTTestP, pairsForPower } from './tTest.ts';
 
 /** What `espgpu flatness --json` reports (the parts the study uses). */
 export interface FlatnessRecord {
@@ -246,22 +246,25 @@ export function claimsTable(scored: readonly Scored[], claims: readonly Claim[],
       ? side === 'unresolved' ? 'consistent (no difference resolved)' : `**not reproduced** (${nameOf(claim.method)} resolved ${side})`
       : side === 'unresolved' ? 'not resolved' : side === claim.paper ? '**reproduced**' : '**reversed**';
     const stated = claim.paper === 'no difference' ? `${nameOf(claim.method)} ≈ ${nameOf(claim.baseline)}` : `${nameOf(claim.method)} ${claim.paper === 'lower' ? '<' : '>'} ${nameOf(claim.baseline)}`;
-    return `| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${paperGapCell(claim, lo, hi)} | ${formatP(p)} | ${formatP(holm[i]!)} | ${verdict} |`;
+    return `| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${paperGapCells(claim, lo, hi, d.std)} | ${formatP(p)} | ${formatP(holm[i]!)} | ${verdict} |`;
   });
   if (!rows.length) return '';
-  return ['| the paper\'s claim (corruption error) | paired seeds | difference (points) | 95% interval | the paper\'s MNIST-C difference | p | p, Holm over the table | verdict |', '|---|---:|---:|---:|---:|---:|---:|---|', ...rows].join('\n');
+  return ['| the paper\'s claim (corruption error) | paired seeds | difference (points) | 95% interval | the paper\'s MNIST-C difference | seeds for 80% power at it | p | p, Holm over the table | verdict |', '|---|---:|---:|---:|---:|---:|---:|---:|---|', ...rows].join('\n');
 }
 
 /**
- * The paper's own MNIST-C difference for the claim, and whether the 95% interval holds it: a
- * difference the interval excludes is one the seeds rule out, resolved or not. '–' where the
- * paper gives no number for one of the two methods.
+ * Two cells for the paper's own MNIST-C difference: the difference and whether the 95% interval
+ * holds it (one the interval excludes is one the seeds rule out, resolved or not); and how many
+ * paired seeds a two-sided paired t-test at 0.05 needs to detect it with 80% power, were the
+ * differences' std the one measured here (a noisy estimate itself with few seeds). '–' twice
+ * where the paper gives no number for one of the two methods.
  */
-function paperGapCell(claim: Claim, lo: number, hi: number): string {
+function paperGapCells(claim: Claim, lo: number, hi: number, std: number): string {
   const [method, baseline] = [PAPER_MNIST_C[claim.method], PAPER_MNIST_C[claim.baseline]];
-  if (!method || !baseline) return '–';
+  if (!method || !baseline) return '– | –';
   const gap = method.mean - baseline.mean;
-  return `${signed(gap)} (${gap >= lo && gap <= hi ? 'inside' : '**outside**'})`;
+  const seeds = pairsForPower(gap, std);
+  return `${signed(gap)} (${gap >= lo && gap <= hi ? 'inside' : '**outside**'}) | ${seeds ?? '> 200'}`;
 }
 
 /**

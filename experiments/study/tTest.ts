@@ -57,3 +57,55 @@ export function pairedTTestP(differences: readonly number[]): number {
   if (std === 0) return mean === 0 ? 1 : 0;
   return twoSidedP(mean / (std / Math.sqrt(n)), n - 1);
 }
+
+/** The two-sided critical value: the t with P(|T| ≥ t) = alpha at `df` degrees of freedom (bisection on twoSidedP). */
+export function tCritical(df: number, alpha = 0.05): number {
+  let [lo, hi] = [0, 1e4];
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (twoSidedP(mid, df) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Φ(x), the standard normal CDF, from erfc's Chebyshev fit (Numerical Recipes; relative error < 1.2e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const erfc = t * Math.exp(poly);
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/**
+ * The power of the two-sided paired t-test at level alpha with n pairs whose differences have
+ * mean `effect` and standard deviation `std`: P(|T′| ≥ t_crit), T′ noncentral t with n − 1
+ * degrees of freedom and noncentrality effect·√n / std. Exact up to quadrature: T′ = (Z + λ) /
+ * (W / √df) with W chi-distributed, so the power is Φ(λ − c·W/√df) + Φ(−λ − c·W/√df) averaged
+ * over W's density (Simpson's rule; that density is smooth for every df ≥ 1, unlike χ²'s at 0).
+ */
+export function pairedTPower(n: number, effect: number, std: number, alpha = 0.05): number {
+  const df = n - 1;
+  if (!Number.isInteger(n) || n < 2) throw new Error(`pairedTPower: n must be an integer ≥ 2, got ${n}`);
+  const lambda = (Math.abs(effect) * Math.sqrt(n)) / std;
+  const c = tCritical(df, alpha);
+  const logNorm = (df / 2 - 1) * Math.log(2) + logGamma(df / 2);
+  const chiDensity = (w: number) => (w <= 0 ? (df === 1 ? Math.sqrt(2 / Math.PI) : 0) : Math.exp((df - 1) * Math.log(w) - (w * w) / 2 - logNorm));
+  const rejects = (w: number) => normalCdf(lambda - (c * w) / Math.sqrt(df)) + normalCdf(-lambda - (c * w) / Math.sqrt(df));
+  const steps = 2000;
+  const top = Math.sqrt(df) + 12;
+  const h = top / steps;
+  let sum = 0;
+  for (let i = 0; i <= steps; i++) {
+    const weight = i === 0 || i === steps ? 1 : i % 2 ? 4 : 2;
+    sum += weight * chiDensity(i * h) * rejects(i * h);
+  }
+  return (sum * h) / 3;
+}
+
+/** The fewest pairs (2 … max) whose paired t-test reaches `power` against `effect`; undefined beyond max. */
+export function pairsForPower(effect: number, std: number, power = 0.8, alpha = 0.05, max = 200): number | undefined {
+  for (let n = 2; n <= max; n++) if (pairedTPower(n, effect, std, alpha) >= power) return n;
+  return undefined;
+}

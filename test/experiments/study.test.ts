@@ -12,7 +12,9 @@ import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSett
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { checkPlan } from '../../src/distributed/studyPlan.ts';
-import { incompleteBeta, pairedTTestP, twoSidedP } from '../../experiments/study/tTest.ts';
+import { incompleteBeta, normalCdf, pairedTPower, pairedTTestP, pairsForPower, tCritical, twoSidedP } from '../../experiments/study/tTest.ts';
+import { TestRandom } from '../helpers/random.ts';
+import { normalCdf as seriesNormalCdf } from '../helpers/statistics.ts';
 
 const choice: Choice = { esp: { epsilon: 1.5, gamma: 10 }, l2: { epsilon: 2 } };
 
@@ -246,16 +248,16 @@ describe('paired differences', () => {
       scored('l2', 0, 11, 37), scored('l2', 1, 13, 40.8), scored('l2', 2, 15, 45.2),
     ];
     const rows = claimsTable(all, ORDERING_CLAIMS).split('\n');
-    expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference .* \| 95% interval \| the paper's MNIST-C difference \| p \|/);
+    expect(rows[0]).toMatch(/^\| the paper's claim \(corruption error\) \| paired seeds \| difference .* \| 95% interval \| the paper's MNIST-C difference \| seeds for 80% power at it \| p \|/);
     // Holm over the three p-values (0.0015, 0.074, 0.26): 3 × 0.0015 = 0.0044 for L2's.
-    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| −0\.94 \(\*\*outside\*\*\) \| 0\.0015 \| 0\.0044 \| \*\*reproduced\*\* \|$/);
-    expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| −1\.56 \(inside\) \| .* \| not resolved \|$/);
+    expect(rows[2]).toMatch(/^\| Naive \+ L2 < Naive \| 3 \| −3\.00 \| −3\.50 … −2\.50 \| −0\.94 \(\*\*outside\*\*\) \| 3 \| 0\.0015 \| 0\.0044 \| \*\*reproduced\*\* \|$/);
+    expect(rows[3]).toMatch(/^\| Naive \+ ESP < Naive \| 3 \| −2\.00 \| −4\.48 … \+0\.48 \| −1\.56 \(inside\) \| 6 \| .* \| not resolved \|$/);
     expect(rows[4]).toMatch(/^\| Naive \+ ESP < Naive \+ L2 \| 3 \| /);
     // The paper's ESP − L2 is 6.45 − 7.07 = −0.62; a claim between methods it has no number for shows none.
     expect(rows[4]).toMatch(/ \| −0\.62 \(inside\) \| /);
     expect(claimsTable(all, [{ method: 'l2', baseline: 'esp', paper: 'higher' }])).toMatch(/ \| \+0\.62 \(inside\) \| /);
     const ablated = all.map((s) => (s.run.method === 'l2' ? { ...s, run: { ...s.run, method: 'esp-hard' } } : s));
-    expect(claimsTable(ablated, [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }])).toMatch(/ \| – \| /);
+    expect(claimsTable(ablated, [{ method: 'esp-hard', baseline: 'esp', paper: 'no difference' }])).toMatch(/ \| – \| – \| /);
     // The same numbers against a claim of the opposite sign, and of no difference.
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'higher' }])).toMatch(/\*\*reversed\*\* \|$/);
     expect(claimsTable(all, [{ method: 'l2', baseline: 'none', paper: 'no difference' }])).toMatch(/\*\*not reproduced\*\* \(Naive \+ L2 resolved lower\) \|$/);
@@ -339,6 +341,40 @@ describe('the paired t-test', () => {
     expect(pairedTTestP([0, 0])).toBe(1);
     expect(pairedTTestP([1])).toBeNaN();
     expect(incompleteBeta(0.5, 2, 2)).toBeCloseTo(0.5, 12);
+  });
+
+  it('inverts the t distribution and the normal CDF as the tables do', () => {
+    expect(tCritical(1)).toBeCloseTo(12.706205, 5);
+    expect(tCritical(4)).toBeCloseTo(2.776445, 5);
+    expect(tCritical(4, 0.01)).toBeCloseTo(4.604095, 5);
+    for (const df of [2, 7, 30, 200]) expect(tCritical(df), `df ${df}`).toBeCloseTo(studentT95(df), 3);
+    for (const x of [-6, -2.5, -1, -0.1, 0, 0.3, 1.959964, 4]) expect(normalCdf(x), `Φ(${x})`).toBeCloseTo(seriesNormalCdf(x), 6);
+  });
+
+  it('gives the paired t-test\'s power as R\'s power.t.test does, and as a simulation finds it', () => {
+    // R 4: power.t.test(n = 10, delta = 1, sd = 1, type = "paired")$power = 0.8030962; its n for
+    // power 0.8 at delta 1, 0.8 and 0.5 is 9.94, 14.30 and 33.37 pairs.
+    expect(pairedTPower(10, 1, 1)).toBeCloseTo(0.8030962, 5);
+    expect(pairedTPower(10, -1, 1)).toBeCloseTo(0.8030962, 5);
+    expect([pairsForPower(1, 1), pairsForPower(0.8, 1), pairsForPower(0.5, 1)]).toEqual([10, 15, 34]);
+    expect(pairsForPower(2, 4)).toBe(34); // only the ratio matters
+    // No effect: the test's level. A tiny one: beyond the search.
+    expect(pairedTPower(2, 0, 1)).toBeCloseTo(0.05, 6);
+    expect(pairedTPower(5, 0, 3)).toBeCloseTo(0.05, 6);
+    expect(pairsForPower(0.01, 1)).toBeUndefined();
+    // 20,000 simulated five-seed studies with differences N(1.2, 1): the rejection rate lies
+    // within 4 binomial standard errors of the computed power (0.530; 0.528 simulated).
+    const random = new TestRandom(7);
+    const trials = 20_000;
+    let rejected = 0;
+    for (let i = 0; i < trials; i++) {
+      const differences = Array.from({ length: 5 }, () => 1.2 + random.normal());
+      if (pairedTTestP(differences) < 0.05) rejected++;
+    }
+    const power = pairedTPower(5, 1.2, 1);
+    expect(power).toBeGreaterThan(0.5);
+    expect(power).toBeLessThan(0.7);
+    expect(Math.abs(rejected / trials - power)).toBeLessThan(4 * Math.sqrt((power * (1 - power)) / trials));
   });
 });
 
