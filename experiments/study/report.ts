@@ -198,18 +198,28 @@ const differenceName = (p: Pairing) => `${nameOf(p.method)} − ${nameOf(p.basel
 
 export type Comparisons = readonly (readonly [method: string, baseline: string])[];
 
-/** One row per comparison that has at least two paired seeds; '' when none has. */
-export function pairedTable(scored: readonly Scored[], comparisons: Comparisons): string {
+/** A per-run number the paired tables difference, named as their header shows it. */
+export interface Metric {
+  name: string;
+  of: (s: Scored) => number;
+}
+export const CLEAN_ERROR: Metric = { name: 'clean error (points)', of: (s) => s.clean };
+export const CORRUPTION_ERROR: Metric = { name: 'mean corruption error (points)', of: (s) => s.meanCorruptionError };
+/** What the corruptions add to the clean error: the numerator of Hendrycks and Dietterich's relative mCE, without its AlexNet normalisation. */
+export const RELATIVE_CORRUPTION_ERROR: Metric = { name: 'corruption − clean error (points)', of: (s) => s.meanCorruptionError - s.clean };
+
+/** One row per comparison that has at least two paired seeds, three columns per metric; '' when none has. */
+export function pairedTable(scored: readonly Scored[], comparisons: Comparisons, metrics: readonly Metric[] = [CLEAN_ERROR, CORRUPTION_ERROR]): string {
   const cell = (p: Pairing, metric: (s: Scored) => number) => {
     const d = pairedInterval(p, metric);
     const pValue = pairedTTestP(differencesOf(p, metric));
     return `${signed(d.mean)} ± ${d.std.toFixed(2)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)} | ${formatP(pValue)}`;
   };
   const rows = pairingsOf(scored, comparisons).map((p) =>
-    `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${cell(p, (s) => s.clean)} | ${cell(p, (s) => s.meanCorruptionError)} |`);
+    `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${metrics.map((m) => cell(p, m.of)).join(' | ')} |`);
   if (!rows.length) return '';
-  const header = '| difference | seeds | clean error (points) | 95% interval | p | mean corruption error (points) | 95% interval | p |';
-  return [header, '|---|---|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+  const header = `| difference | seeds | ${metrics.map((m) => `${m.name} | 95% interval | p`).join(' | ')} |`;
+  return [header, `|---|---|${metrics.map(() => '---:|---:|---:').join('|')}|`, ...rows].join('\n');
 }
 
 /**

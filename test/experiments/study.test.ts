@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, studentT95, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
@@ -237,6 +237,11 @@ describe('paired differences', () => {
     expect(table).toHaveLength(3); // no L2 runs: no row
     // t = −2 / (1/√3) = −3.46 with 2 degrees of freedom: p = 0.074; a constant +1 gives p = 0.
     expect(table[2]).toBe('| Naive + ESP − Naive | 0, 1, 2 | +1.00 ± 0.00 | +1.00 … +1.00 | < 0.001 | −2.00 ± 1.00 | −4.48 … +0.48 | 0.074 |');
+    // What the corruptions add: −2, −3, −4 (the clean error rose by 1 each seed), t = −3√3 at 2 df.
+    const relative = pairedTable(all, [['esp', 'none']], [RELATIVE_CORRUPTION_ERROR]).split('\n');
+    expect(relative[0]).toBe('| difference | seeds | corruption − clean error (points) | 95% interval | p |');
+    expect(relative[1]).toBe('|---|---|---:|---:|---:|');
+    expect(relative[2]).toBe(`| Naive + ESP − Naive | 0, 1, 2 | −3.00 ± 1.00 | −5.48 … −0.52 | ${twoSidedP(3 * Math.sqrt(3), 2).toPrecision(2)} |`);
   });
 
   it('judges each claim of the paper by its Holm-adjusted paired test: reproduced, reversed, not resolved, or none yet', () => {
