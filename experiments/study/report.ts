@@ -4,7 +4,7 @@
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { lineChartSvg, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
-import { pairedTTestP, pairsForPower } from './tTest.ts';
+import { pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
 
 /** What `espgpu flatness --json` reports (the parts the study uses). */
 export interface FlatnessRecord {
@@ -143,16 +143,6 @@ export function flatnessChart(scored: readonly Scored[]): string {
   return lineChartSvg(series, 'Flatness: mean training-loss rise at random points of each radius', 'radius ‖Δ‖ in parameter space', 'mean loss rise L(θ + Δ) − L(θ)');
 }
 
-/** Two-sided 95% quantiles of Student's t for 1–10 degrees of freedom. */
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-
-/** Student's t quantile for a two-sided 95% interval; past 10 degrees of freedom, Cornish–Fisher's expansion to 1/df² (within 0.1%). */
-export function studentT95(df: number): number {
-  if (!Number.isInteger(df) || df < 1) throw new Error(`studentT95: degrees of freedom must be an integer ≥ 1, got ${df}`);
-  const z = 1.959964;
-  return T95[df - 1] ?? z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
-}
-
 /** A mean difference over paired seeds: mean ± sample std, and the 95% interval's half-width. */
 export interface Interval {
   mean: number;
@@ -189,7 +179,7 @@ const differencesOf = (pairing: Pairing, metric: (s: Scored) => number) => pairi
 /** metric(run) − metric(base) per seed, summarised. */
 export function pairedInterval(pairing: Pairing, metric: (s: Scored) => number): Interval {
   const { mean, std, n } = meanStd(differencesOf(pairing, metric));
-  return { mean, std, halfWidth: (studentT95(n - 1) * std) / Math.sqrt(n) };
+  return { mean, std, halfWidth: (tCritical(n - 1) * std) / Math.sqrt(n) };
 }
 
 const pairingsOf = (scored: readonly Scored[], comparisons: Comparisons) =>

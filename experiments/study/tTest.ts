@@ -60,6 +60,7 @@ export function pairedTTestP(differences: readonly number[]): number {
 
 /** The two-sided critical value: the t with P(|T| ≥ t) = alpha at `df` degrees of freedom (bisection on twoSidedP). */
 export function tCritical(df: number, alpha = 0.05): number {
+  if (!(df > 0)) throw new Error(`tCritical: degrees of freedom must be > 0, got ${df}`);
   let [lo, hi] = [0, 1e4];
   for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
     const mid = (lo + hi) / 2;
