@@ -1,5 +1,6 @@
-// A line chart as a standalone SVG (the ε sweep: error against ε, one line per method, a
-// dashed level line for Naive). Plain text: no drawing library, opens in any browser.
+// The study's figures as standalone SVG: a line chart (the ε sweep: error against ε, one line
+// per method, a dashed level line for Naive) and an interval chart (the paired differences,
+// seed by seed, against 0 and the paper's). Plain text: no drawing library, opens in any browser.
 import { escapeXml } from '../../src/io/curves.ts';
 
 export interface Series {
@@ -59,4 +60,76 @@ export function lineChartSvg(series: readonly Series[], title: string, xLabel: s
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
+}
+
+/** Ticks within [lo, hi] at the finest round step (1, 2 or 5 × 10^k) that spans the range in at most eight. */
+export function roundTicks(lo: number, hi: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const magnitude = 10 ** Math.floor(Math.log10((hi - lo) / 4));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((st) => (hi - lo) / st <= 8)!;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Number((Math.round(v / step) * step).toPrecision(12)));
+  return ticks;
+}
+
+/** One row of an interval chart: a paired difference's seeds, its mean and 95% interval, and the paper's value. */
+export interface IntervalRow {
+  label: string;
+  /** A heading drawn above the first row of each group. */
+  group?: string;
+  values: readonly number[];
+  mean: number;
+  lo: number;
+  hi: number;
+  reference?: number;
+}
+
+const ROW = 26;
+const GROUP = 22;
+const LABEL_WIDTH = 240;
+
+/**
+ * Differences as rows against a shared axis: each seed a small dot, the mean a square on its
+ * 95% interval, the paper's value a red diamond, and a line at 0. An interval clear of 0 is a
+ * resolved difference; one clear of the diamond rules the paper's value out.
+ */
+export function intervalChartSvg(rows: readonly IntervalRow[], title: string, xLabel: string): string {
+  if (!rows.length) throw new Error(`intervalChartSvg: "${title}" has no rows`);
+  const all = rows.flatMap((r) => [...r.values, r.lo, r.hi, ...(r.reference === undefined ? [] : [r.reference])]);
+  const [x0, x1] = range([...all, 0]);
+  const left = LABEL_WIDTH;
+  const right = WIDTH - 30;
+  const x = (v: number) => left + ((v - x0) / (x1 - x0)) * (right - left);
+  const body: string[] = [];
+  let y = 50;
+  rows.forEach((r, i) => {
+    if (r.group !== undefined && r.group !== rows[i - 1]?.group) {
+      y += i ? 8 : 0;
+      body.push(`<text x="10" y="${y + 4}" font-weight="bold">${escapeXml(r.group)}</text>`);
+      y += GROUP;
+    }
+    body.push(`<text x="${left - 10}" y="${y + 4}" text-anchor="end">${escapeXml(r.label)}</text>`);
+    body.push(`<line x1="${x(r.lo).toFixed(1)}" y1="${y}" x2="${x(r.hi).toFixed(1)}" y2="${y}" stroke="${COLOURS[0]}" stroke-width="3"/>`);
+    for (const v of r.values) body.push(`<circle cx="${x(v).toFixed(1)}" cy="${y - 7}" r="2.5" fill="#555555"/>`);
+    body.push(`<rect x="${(x(r.mean) - 4).toFixed(1)}" y="${y - 4}" width="8" height="8" fill="${COLOURS[0]}"/>`);
+    if (r.reference !== undefined) {
+      const rx = x(r.reference);
+      body.push(`<path d="M ${rx.toFixed(1)} ${y - 6} l 6 6 l -6 6 l -6 -6 z" fill="${COLOURS[1]}" fill-opacity="0.8"/>`);
+    }
+    y += ROW;
+  });
+  const height = y + 60;
+  const ticks = roundTicks(x0, x1);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
+    `<text x="10" y="22" font-size="14">${escapeXml(title)}</text>`,
+    `<line x1="${x(0).toFixed(1)}" y1="36" x2="${x(0).toFixed(1)}" y2="${y - 10}" stroke="#999999" stroke-dasharray="4 3"/>`,
+    ...body,
+    `<line x1="${left}" y1="${y - 10}" x2="${right}" y2="${y - 10}" stroke="black"/>`,
+    ...ticks.map((v) => `<text x="${x(v).toFixed(1)}" y="${y + 6}" text-anchor="middle">${String(Number(v.toPrecision(6))).replace('-', '−')}</text>`),
+    `<text x="${WIDTH / 2}" y="${y + 26}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text x="10" y="${y + 48}" fill="#333333">dots: seeds · square and bar: mean and 95% interval · red diamond: the paper's difference</text>`,
+    '</svg>',
+  ].join('\n') + '\n';
 }

@@ -2,7 +2,7 @@
 // and its figure: mean ± sample standard deviation over seeds of the clean error and of the
 // mean corruption error, and the error per corruption.
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
-import { lineChartSvg, type Series } from './chart.ts';
+import { intervalChartSvg, lineChartSvg, type IntervalRow, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
 import { pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
 
@@ -119,6 +119,25 @@ export function sweepChart(scored: readonly Scored[], suite = 'Fashion-MNIST-C')
   const xs = scored.filter((s) => s.run.epsilon !== undefined).map((s) => s.run.epsilon!);
   if (naive && xs.length) series.push({ label: 'Naive', dashed: true, points: [[Math.min(...xs), naive.meanCorruptionError], [Math.max(...xs), naive.meanCorruptionError]] });
   return lineChartSvg(series, `ε sweep: ${suite} corruption error on the validation split`, 'ε (L2 size in [0, 1] pixels)', 'mean corruption error (%)');
+}
+
+/**
+ * The paper's orderings as one figure: per group of runs (a study) and claim, the paired
+ * differences in mean corruption error seed by seed, their mean and 95% interval, and the
+ * paper's own MNIST-C difference. Claims without two paired seeds are left out.
+ */
+export function claimsChart(groups: readonly { name: string; scored: readonly Scored[] }[], claims: readonly Claim[]): string {
+  const metric = (s: Scored) => s.meanCorruptionError;
+  const rows: IntervalRow[] = groups.flatMap(({ name, scored }) =>
+    claims.flatMap(({ method, baseline }) => {
+      const pairing = pairRuns(scored, method, baseline);
+      if (!pairing) return [];
+      const d = pairedInterval(pairing, metric);
+      const [paper, paperBase] = [PAPER_MNIST_C[method], PAPER_MNIST_C[baseline]];
+      const reference = paper && paperBase ? paper.mean - paperBase.mean : undefined;
+      return [{ group: name, label: `${differenceName(pairing)} (${pairing.seeds.length} seeds)`, values: differencesOf(pairing, metric), mean: d.mean, lo: d.mean - d.halfWidth, hi: d.mean + d.halfWidth, reference }];
+    }));
+  return intervalChartSvg(rows, 'The paper\'s orderings: paired differences in mean corruption error', 'method − baseline (points of mean corruption error; below 0: the method is better)');
 }
 
 /** Figure 4 right as a table: the mean loss rise ± standard error at each radius, per measured run. */

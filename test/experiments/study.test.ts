@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsChart, claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { checkPlan } from '../../src/distributed/studyPlan.ts';
+import { intervalChartSvg, roundTicks, type IntervalRow } from '../../experiments/study/chart.ts';
 import { incompleteBeta, normalCdf, pairedTPower, pairedTTestP, pairsForPower, tCritical, twoSidedP } from '../../experiments/study/tTest.ts';
 import { TestRandom } from '../helpers/random.ts';
 import { normalCdf as seriesNormalCdf } from '../helpers/statistics.ts';
@@ -313,6 +314,33 @@ describe('paired differences', () => {
     expect(pairRuns([...all, scored('esp', 0, 9, 41)], 'esp', 'none')!.seeds).toEqual([0, 1]);
   });
 
+
+  describe('the claims figure', () => {
+    it('puts ticks at a round step', () => {
+      expect(roundTicks(-18.8, 19.6)).toEqual([-15, -10, -5, 0, 5, 10, 15]);
+      expect(roundTicks(0.13, 0.91)).toEqual([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+      expect(roundTicks(0, 1000)).toEqual([0, 200, 400, 600, 800, 1000]);
+      expect(roundTicks(-1, 1)).toEqual([-1, -0.5, 0, 0.5, 1]);
+    });
+
+    it('draws each claim with two paired seeds as a row: its seeds, mean, interval, and the paper\'s difference', () => {
+      const study = [
+        scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48),
+        scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45),
+      ];
+      const svg = claimsChart([{ name: 'Study A', scored: study }, { name: 'Study B', scored: study.slice(0, 4) }], ORDERING_CLAIMS);
+      // Study B pairs one seed only: no row, and no heading.
+      expect(svg).toContain('>Study A</text>');
+      expect(svg).not.toContain('Study B');
+      expect(svg).toContain('>Naive + ESP − Naive (3 seeds)</text>');
+      expect(svg.match(/<circle /g)).toHaveLength(3);
+      expect(svg.match(/<path /g)).toHaveLength(1); // the paper's −1.56
+      expect(svg.match(/<rect /g)).toHaveLength(2); // the background and the one mean
+      const rows: IntervalRow[] = [{ label: 'x', values: [1, 2], mean: 1.5, lo: 0.5, hi: 2.5 }];
+      expect(intervalChartSvg(rows, 't', 'x').match(/<path /g)).toBeNull();
+      expect(() => intervalChartSvg([], 'empty', 'x')).toThrow(/"empty" has no rows/);
+    });
+  });
 });
 
 describe('the sweep figure', () => {
