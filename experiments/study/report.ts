@@ -154,11 +154,14 @@ export function flatnessTable(scored: readonly Scored[]): string {
   return [header, `|---|---|---:|${radii.map(() => '---:').join('|')}|`, ...rows].join('\n');
 }
 
-/** Figure 4 right: mean loss rise against the radius, one line per measured run. */
+/** Figure 4 right: mean loss rise against the radius, one line per method (the mean over its measured seeds). */
 export function flatnessChart(scored: readonly Scored[]): string {
-  const series: Series[] = scored
-    .filter((s) => s.flatness)
-    .map((s) => ({ label: `${nameOf(s.run.method)} (seed ${s.run.seed})`, points: s.flatness!.radii.map((r) => [r.radius, r.mean] as const) }));
+  const series: Series[] = [...groupByMethod(scored.filter((s) => s.flatness))].map(([method, runs]) => {
+    const radii = runs[0]!.flatness!.radii.map((r) => r.radius);
+    const meanRise = (radius: number) => meanStd(runs.map((s) => s.flatness!.radii.find((r) => r.radius === radius)?.mean ?? NaN)).mean;
+    const which = runs.length === 1 ? `seed ${runs[0]!.run.seed}` : `mean of ${runs.length} seeds`;
+    return { label: `${nameOf(method)} (${which})`, points: radii.map((radius) => [radius, meanRise(radius)] as const) };
+  });
   return lineChartSvg(series, 'Flatness: mean training-loss rise at random points of each radius', 'radius ‖Δ‖ in parameter space', 'mean loss rise L(θ + Δ) − L(θ)');
 }
 
@@ -312,25 +315,38 @@ export const ORDERING_CLAIMS: readonly Claim[] = [
 export const formatP = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 0.001' : p.toPrecision(2));
 
 /**
- * Corruptions as rows, comparisons as columns: the paired difference in that corruption's
- * error, mean ± the 95% interval's half-width (in bold where the interval excludes 0), and the
- * paired t-test's two-sided p-value.
+ * Metrics as rows, comparisons as columns: the paired difference in the row's metric, mean ± the
+ * 95% interval's half-width (in bold where the interval excludes 0), and the paired t-test's
+ * two-sided p-value. '' without pairings.
  */
-export function pairedCorruptionTable(scored: readonly Scored[], comparisons: Comparisons): string {
-  const pairings = pairingsOf(scored, comparisons);
+function pairedRowsTable(pairings: readonly Pairing[], rowHeading: string, rows: readonly Metric[], digits = 2): string {
   if (!pairings.length) return '';
-  const corruptions = Object.keys(pairings[0]!.pairs[0]![0].perCorruption);
   const cell = (p: Pairing, metric: (s: Scored) => number) => {
     const d = pairedInterval(p, metric);
-    const text = `${signed(d.mean)} ± ${d.halfWidth.toFixed(2)}`;
+    const text = `${signed(d.mean, digits)} ± ${d.halfWidth.toFixed(digits)}`;
     const pValue = formatP(pairedTTestP(differencesOf(p, metric)));
     return `${Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text} (p ${pValue})`;
   };
-  const rows = corruptions.map((c) => `| ${c} | ${pairings.map((p) => cell(p, (s) => s.perCorruption[c] ?? NaN)).join(' | ')} |`);
-  return [`| corruption | ${pairings.map(differenceName).join(' | ')} |`, `|---|${pairings.map(() => '---:').join('|')}|`, ...rows].join('\n');
+  const lines = rows.map((row) => `| ${row.name} | ${pairings.map((p) => cell(p, row.of)).join(' | ')} |`);
+  return [`| ${rowHeading} | ${pairings.map(differenceName).join(' | ')} |`, `|---|${pairings.map(() => '---:').join('|')}|`, ...lines].join('\n');
 }
 
-const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+/** Corruptions as rows (pairedRowsTable): the paired difference in each corruption's error. */
+export function pairedCorruptionTable(scored: readonly Scored[], comparisons: Comparisons): string {
+  const pairings = pairingsOf(scored, comparisons);
+  const corruptions = Object.keys(pairings[0]?.pairs[0]![0].perCorruption ?? {});
+  return pairedRowsTable(pairings, 'corruption', corruptions.map((c) => ({ name: c, of: (s: Scored) => s.perCorruption[c] ?? NaN })));
+}
+
+/** Radii as rows (pairedRowsTable): the paired difference in the loss's mean rise, over the seeds both runs measured. */
+export function pairedFlatnessTable(scored: readonly Scored[], comparisons: Comparisons): string {
+  const pairings = pairingsOf(scored.filter((s) => s.flatness), comparisons);
+  const radii = pairings[0]?.pairs[0]![0].flatness!.radii.map((r) => r.radius) ?? [];
+  const rise = (radius: number) => (s: Scored) => s.flatness!.radii.find((r) => r.radius === radius)?.mean ?? NaN;
+  return pairedRowsTable(pairings, 'radius', radii.map((radius) => ({ name: `r = ${radius}`, of: rise(radius) })), 4);
+}
+
+const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
 /**
  * The recipe-power table: per schedule, the seeds that trained, the clean and corruption error

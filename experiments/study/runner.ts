@@ -149,6 +149,12 @@ export function isFinished(paths: StudyPaths, run: Run, { acceptUnrecorded = fal
   return finishedRecord(paths, run, acceptUnrecorded) !== undefined;
 }
 
+/** Whether nothing is left of the run: finished, and its flatness measured when the plan asks for it. */
+function isDone(paths: StudyPaths, run: Run): boolean {
+  const record = finishedRecord(paths, run, false) as { flatness?: unknown } | undefined;
+  return record !== undefined && (!run.flatness || record.flatness !== undefined);
+}
+
 /** Throws, naming the files, when the run's checkpoint was written for another spec (or for one not recorded). */
 function checkResumable(paths: StudyPaths, run: Run, checkpoint: string): void {
   const specPath = specFile(paths, run);
@@ -161,7 +167,11 @@ function checkResumable(paths: StudyPaths, run: Run, checkpoint: string): void {
 /** One run to completion (or resumed to completion); writes its result.json. */
 export async function runOne(paths: StudyPaths, run: Run, log: (line: string) => void): Promise<void> {
   const result = resultFile(paths, run);
-  if (isFinished(paths, run)) return;
+  const finished = finishedRecord(paths, run, false) as { wallSeconds: number; flatness?: unknown } | undefined;
+  if (finished) {
+    if (run.flatness && finished.flatness === undefined) await addFlatness(paths, run, finished, log);
+    return;
+  }
   const checkpoint = checkpointFile(paths, run);
   mkdirSync(dirname(checkpoint), { recursive: true });
   mkdirSync(dirname(result), { recursive: true });
@@ -193,6 +203,22 @@ export async function runOne(paths: StudyPaths, run: Run, log: (line: string) =>
   log(`finished ${run.study}/${run.id} in ${record.wallSeconds.toFixed(0)} s`);
 }
 
+/**
+ * A finished run whose plan has since asked for its flatness (every seed's, not only the
+ * first's): measured on the final checkpoint the run left, and added to its result.json. Its
+ * time joins the run's, as it would have had the run measured it at once.
+ */
+async function addFlatness(paths: StudyPaths, run: Run, record: { wallSeconds: number }, log: (line: string) => void): Promise<void> {
+  const checkpoint = checkpointFile(paths, run);
+  const result = resultFile(paths, run);
+  if (!existsSync(checkpoint)) throw new Error(`${result} has no flatness and its final checkpoint ${checkpoint} is gone: retrain the run (remove ${result}) or plan it without flatness`);
+  const started = performance.now();
+  const flatness = await measureFlatness(paths, run, checkpoint, log);
+  const wallSeconds = record.wallSeconds + (performance.now() - started) / 1000;
+  writeFileAtomicSync(result, new TextEncoder().encode(JSON.stringify({ ...record, run, wallSeconds, flatness }, null, 2) + '\n'));
+  log(`added the flatness of ${run.study}/${run.id}`);
+}
+
 /** `espgpu flatness` of a finished run's checkpoint (the weights at the end of training). */
 async function measureFlatness(paths: StudyPaths, run: Run, checkpoint: string, log: (line: string) => void): Promise<unknown> {
   log(`measuring the flatness of ${run.study}/${run.id}`);
@@ -206,7 +232,7 @@ async function measureFlatness(paths: StudyPaths, run: Run, checkpoint: string, 
  * by a signal sent to it alone: a run killed on purpose does not let the next one start.
  */
 export async function runAll(paths: StudyPaths, runs: readonly Run[], jobs: number, log: (line: string) => void): Promise<void> {
-  const queue = runs.filter((run) => !isFinished(paths, run));
+  const queue = runs.filter((run) => !isDone(paths, run));
   log(`${runs.length - queue.length} of ${runs.length} runs already done; ${queue.length} to go, ${jobs} at a time`);
   const failures: Error[] = [];
   let stopped: string | undefined;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsChart, claimsTable, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsChart, claimsTable, flatnessChart, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedFlatnessTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
@@ -63,9 +63,9 @@ describe('study plan', () => {
     for (const run of ablation) expect(() => resolveRunSpec(run.spec), run.id).not.toThrow();
   });
 
-  it('the first seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {
+  it('every seed of Naive, ESP and AugMix also measures flatness, with 50 directions a radius by default', () => {
     const runs = planStudy('table1', DEFAULT_SETTINGS, choice);
-    expect(runs.filter((r) => r.flatness).map((r) => r.id)).toEqual(['none-seed0', 'esp-seed0', 'augmix-seed0']);
+    expect(runs.filter((r) => r.flatness).map((r) => r.id)).toEqual([0, 1, 2, 3, 4].flatMap((seed) => ['none', 'esp', 'augmix'].map((m) => `${m}-seed${seed}`)));
     expect(runs.find((r) => r.id === 'esp-seed0')!.flatness!.join(' ')).toBe('--dataset fashion-mnist --radii 2,4,8,16,32 --directions 50 --samples 2000');
     expect(planStudy('ablation', DEFAULT_SETTINGS, choice).some((r) => r.flatness)).toBe(false);
   });
@@ -292,6 +292,28 @@ describe('paired differences', () => {
     expect(table[3]).toBe('| rotate | −1.50 ± 6.35 (p 0.20) |');
   });
 
+  it('pairs the flatness of the seeds both methods measured, radius by radius, and draws each method\'s mean over seeds', () => {
+    const measured = (s: Scored, rises: [number, number]): Scored => ({
+      ...s, flatness: { baseLoss: 0.2, directions: 50, samples: 2000, radii: [{ radius: 2, mean: rises[0], standardError: 0 }, { radius: 32, mean: rises[1], standardError: 0 }] },
+    });
+    // ESP − Naive: −0.0003 and −0.0005 at r = 2; +0.03 and +0.05 at r = 32. Seed 2 of ESP has no flatness: not paired.
+    const all = [
+      measured(scored('none', 0, 10, 40), [0.001, 0.28]), measured(scored('none', 1, 12, 44), [0.0012, 0.3]), measured(scored('none', 2, 12, 44), [0.001, 0.3]),
+      measured(scored('esp', 0, 11, 39), [0.0007, 0.31]), measured(scored('esp', 1, 13, 42), [0.0007, 0.35]), scored('esp', 2, 13, 42),
+    ];
+    const table = pairedFlatnessTable(all, [['esp', 'none']]).split('\n');
+    expect(table[0]).toBe('| radius | Naive + ESP − Naive |');
+    // Half-widths 12.706 · std / √2: 0.00127 at r = 2, 0.127 at r = 32; t = ±4 at 1 df both, p = 1 − 2·atan(4)/π = 0.16.
+    expect(table[2]).toBe('| r = 2 | −0.0004 ± 0.0013 (p 0.16) |');
+    expect(table[3]).toBe('| r = 32 | +0.0400 ± 0.1271 (p 0.16) |');
+    expect(table).toHaveLength(4);
+    expect(pairedFlatnessTable(all.slice(0, 4), [['esp', 'none']])).toBe('');
+    const chart = flatnessChart(all);
+    expect(chart).toContain('Naive (mean of 3 seeds)');
+    expect(chart).toContain('Naive + ESP (mean of 2 seeds)');
+    expect(chart.match(/<polyline/g)).toHaveLength(2);
+  });
+
   it('leaves a run that did not train out of the means and the pairs, and lists it', () => {
     // Seed 2 of ESP died (clean error at chance): it must not drag the means or the pairs.
     const all = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48), scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 90, 90)];
@@ -489,6 +511,40 @@ describe('study runner: one recipe a results folder', () => {
     await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/none-seed0\.safetensors was written for a RunSpec not recorded in .*none-seed0\.json/);
     writeJson(join(paths.work, 'specs', 'table1', 'none-seed0.json'), { ...run!.spec, epochs: 50 });
     await expect(runOne(paths, run!, () => undefined)).rejects.toThrow(/was written for another RunSpec \(.*none-seed0\.json\) than table1\/none-seed0 plans/);
+  });
+});
+
+describe('study runner: flatness asked for after the run finished', () => {
+  const root = mkdtempSync(join(tmpdir(), 'espgpu-study-flatness-'));
+  // A stand-in for espgpu: `flatness` prints a measurement naming the checkpoint it read.
+  const cli = join(root, 'fake-cli.mjs');
+  writeFileSync(cli, "console.log(JSON.stringify({ checkpoint: process.argv[process.argv.indexOf('--checkpoint') + 1], radii: [] }));\n");
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const paths = { cli, results: join(root, 'results'), work: join(root, 'work') };
+  const run = planStudy('table1', DEFAULT_SETTINGS, choice).find((r) => r.id === 'esp-seed1')!;
+  const checkpoint = join(paths.work, 'checkpoints', 'table1', 'esp-seed1.safetensors');
+
+  it('measures it on the run\'s final checkpoint and adds it to result.json, without training again', async () => {
+    const { flatness: _asked, ...planned } = run;
+    mkdirSync(dirname(resultFile(paths, run)), { recursive: true });
+    writeFileSync(resultFile(paths, run), JSON.stringify({ run: planned, wallSeconds: 700, output: { done: { status: 'completed' } } }));
+    // Without the checkpoint: a named error, and result.json as it was.
+    await expect(runOne(paths, run, () => undefined)).rejects.toThrow(/esp-seed1\/result\.json has no flatness and its final checkpoint .*esp-seed1\.safetensors is gone/);
+    mkdirSync(dirname(checkpoint), { recursive: true });
+    writeFileSync(checkpoint, 'weights');
+    const lines: string[] = [];
+    await runAll(paths, [run], 1, (line) => lines.push(line));
+    expect(lines[0]).toBe('0 of 1 runs already done; 1 to go, 1 at a time');
+    expect(lines.some((l) => l.startsWith('starting'))).toBe(false);
+    const record = JSON.parse(readFileSync(resultFile(paths, run), 'utf8')) as { run: { flatness?: string[] }; wallSeconds: number; flatness: { checkpoint: string }; output: unknown };
+    expect(record.flatness.checkpoint).toBe(checkpoint);
+    expect(record.run.flatness).toEqual(run.flatness);
+    expect(record.wallSeconds).toBeGreaterThan(700);
+    expect(record.output).toEqual({ done: { status: 'completed' } });
+    // Done now: a second pass has nothing left to do.
+    lines.length = 0;
+    await runAll(paths, [run], 1, (line) => lines.push(line));
+    expect(lines).toEqual(['1 of 1 runs already done; 0 to go, 1 at a time']);
   });
 });
 

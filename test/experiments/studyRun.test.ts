@@ -32,7 +32,7 @@ describe('miniature Table 1 through espgpu', () => {
     }
     expect(methodTable(scored)).toMatch(/\| Naive \| 0 \|[\s\S]*\| Naive \+ ESP \| 0 \|/);
     expect(perCorruptionTable(scored).split('\n')).toHaveLength(2 + 15);
-    // Both are the first seed of a flatness method: their records hold the measurement.
+    // Both are flatness methods (Naive, ESP): their records hold the measurement.
     for (const s of scored) {
       expect(s.flatness!.radii.map((r) => r.radius)).toEqual([1, 4]);
       expect(s.flatness!.directions).toBe(2);
