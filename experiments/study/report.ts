@@ -4,7 +4,7 @@
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { intervalChartSvg, lineChartSvg, type IntervalRow, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
-import { pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
+import { equivalenceP, pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
 
 /** What `espgpu flatness --json` reports (the parts the study uses). */
 export interface FlatnessRecord {
@@ -242,30 +242,46 @@ export interface Claim {
   method: string;
   baseline: string;
   paper: 'lower' | 'higher' | 'no difference';
+  /** For 'no difference': the gap (points) below which the two count as equivalent (equivalenceP). */
+  margin?: number;
 }
 
 /**
  * One row per claim with at least two paired seeds: the paired difference in mean corruption
  * error, its 95% interval, its p-value raw and Holm-adjusted over the table's claims, and the
  * verdict. A difference is resolved when the Holm-adjusted p is below 0.05 (then the interval
- * excludes 0 too): a claim is reproduced when it is resolved on the paper's side (for 'no
- * difference': when it is not resolved), reversed when resolved on the other side, not
- * resolved otherwise. No verdict before `plannedSeeds` pairs: a partial study's few seeds can
- * give a tiny spread by chance. '' when no claim has pairs.
+ * excludes 0 too): a claim is reproduced when it is resolved on the paper's side, reversed when
+ * resolved on the other side, not resolved otherwise. A 'no difference' claim is not reproduced
+ * when a difference is resolved; with a margin it is reproduced when the equivalence test's p
+ * (Holm over the table's margins) is below 0.05, since a difference not found is not evidence
+ * of none. No verdict before `plannedSeeds` pairs: a partial study's few seeds can give a tiny
+ * spread by chance. '' when no claim has pairs.
  */
 export function claimsTable(scored: readonly Scored[], claims: readonly Claim[], plannedSeeds = 2): string {
   const metric = (s: Scored) => s.meanCorruptionError;
   const tested = claims.flatMap((claim) => {
     const pairing = pairRuns(scored, claim.method, claim.baseline);
-    return pairing ? [{ claim, pairing, p: pairedTTestP(differencesOf(pairing, metric)) }] : [];
+    if (!pairing) return [];
+    const differences = differencesOf(pairing, metric);
+    const equivalence = claim.margin === undefined ? undefined : equivalenceP(differences, claim.margin);
+    return [{ claim, pairing, p: pairedTTestP(differences), equivalence }];
   });
   const holm = holmAdjusted(tested.map((t) => t.p));
+  const withMargin = tested.flatMap((t, i) => (t.equivalence === undefined ? [] : [i]));
+  const holmEquivalence = new Map(holmAdjusted(withMargin.map((i) => tested[i]!.equivalence!)).map((p, k) => [withMargin[k]!, p]));
+  const noDifferenceVerdict = (claim: Claim, side: string, i: number) => {
+    if (side !== 'unresolved') return `**not reproduced** (${nameOf(claim.method)} resolved ${side})`;
+    const equivalence = holmEquivalence.get(i);
+    if (equivalence === undefined) return 'consistent (no difference resolved)';
+    const test = `equivalence within ±${claim.margin!.toFixed(2)}: p ${formatP(equivalence)}`;
+    return equivalence < 0.05 ? `**reproduced** (${test})` : `not resolved (${test})`;
+  };
   const rows = tested.map(({ claim, pairing, p }, i) => {
     const d = pairedInterval(pairing, metric);
     const [lo, hi] = [d.mean - d.halfWidth, d.mean + d.halfWidth];
     const side = holm[i]! >= 0.05 ? 'unresolved' : d.mean < 0 ? 'lower' : 'higher';
     const verdict = pairing.seeds.length < plannedSeeds ? `none yet (${pairing.seeds.length} of ${plannedSeeds} seeds)` : claim.paper === 'no difference'
-      ? side === 'unresolved' ? 'consistent (no difference resolved)' : `**not reproduced** (${nameOf(claim.method)} resolved ${side})`
+      ? noDifferenceVerdict(claim, side, i)
       : side === 'unresolved' ? 'not resolved' : side === claim.paper ? '**reproduced**' : '**reversed**';
     const stated = claim.paper === 'no difference' ? `${nameOf(claim.method)} ≈ ${nameOf(claim.baseline)}` : `${nameOf(claim.method)} ${claim.paper === 'lower' ? '<' : '>'} ${nameOf(claim.baseline)}`;
     return `| ${stated} | ${pairing.seeds.length} | ${signed(d.mean)} | ${signed(lo)} … ${signed(hi)} | ${paperGapCells(claim, lo, hi, d.std)} | ${formatP(p)} | ${formatP(holm[i]!)} | ${verdict} |`;
@@ -294,11 +310,12 @@ function paperGapCells(claim: Claim, lo: number, hi: number, std: number): strin
  * and at most 1; a family-wise error rate for the table's claims taken together.
  */
 export function holmAdjusted(pValues: readonly number[]): number[] {
-  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-  const adjusted = new Array<number>(pValues.length);
+  // A NaN (a test that could not run) stays NaN and does not count among the m tests.
+  const order = pValues.map((p, i) => [p, i] as const).filter(([p]) => !Number.isNaN(p)).sort((a, b) => a[0] - b[0]);
+  const adjusted = pValues.map(() => Number.NaN);
   let running = 0;
   order.forEach(([p, i], rank) => {
-    running = Math.max(running, Math.min(1, (pValues.length - rank) * p));
+    running = Math.max(running, Math.min(1, (order.length - rank) * p));
     adjusted[i] = running;
   });
   return adjusted;
@@ -317,17 +334,22 @@ export const formatP = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 
 /**
  * Metrics as rows, comparisons as columns: the paired difference in the row's metric, mean ± the
  * 95% interval's half-width (in bold where the interval excludes 0), and the paired t-test's
- * two-sided p-value. '' without pairings.
+ * two-sided p-value, raw and Holm-adjusted over the column's rows (many rows make some raw p
+ * small by chance alone). '' without pairings.
  */
 function pairedRowsTable(pairings: readonly Pairing[], rowHeading: string, rows: readonly Metric[], digits = 2): string {
   if (!pairings.length) return '';
-  const cell = (p: Pairing, metric: (s: Scored) => number) => {
-    const d = pairedInterval(p, metric);
+  const columns = pairings.map((p) => {
+    const pValues = rows.map((row) => pairedTTestP(differencesOf(p, row.of)));
+    return { pValues, holm: holmAdjusted(pValues) };
+  });
+  const cell = (p: Pairing, row: number, column: number) => {
+    const d = pairedInterval(p, rows[row]!.of);
     const text = `${signed(d.mean, digits)} ± ${d.halfWidth.toFixed(digits)}`;
-    const pValue = formatP(pairedTTestP(differencesOf(p, metric)));
-    return `${Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text} (p ${pValue})`;
+    const { pValues, holm } = columns[column]!;
+    return `${Math.abs(d.mean) > d.halfWidth ? `**${text}**` : text} (p ${formatP(pValues[row]!)}; Holm ${formatP(holm[row]!)})`;
   };
-  const lines = rows.map((row) => `| ${row.name} | ${pairings.map((p) => cell(p, row.of)).join(' | ')} |`);
+  const lines = rows.map((metric, row) => `| ${metric.name} | ${pairings.map((p, column) => cell(p, row, column)).join(' | ')} |`);
   return [`| ${rowHeading} | ${pairings.map(differenceName).join(' | ')} |`, `|---|${pairings.map(() => '---:').join('|')}|`, ...lines].join('\n');
 }
 
@@ -407,6 +429,6 @@ export function digitsSection(scored: readonly Scored[], { pairedNote = '', clai
   const claims = claimsTable(scored, ORDERING_CLAIMS, plannedSeeds);
   if (claims) lines.push(`### The paper's orderings (digits${tuned})`, '', ...(claimsNote ? [claimsNote, ''] : []), claims, '');
   const paired = pairedTable(scored, DIGITS_PAIRS);
-  if (paired) lines.push(`### Paired differences (digits${tuned})`, '', ...(pairedNote ? [pairedNote, ''] : []), paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0, and the p-value):', '', pairedCorruptionTable(scored, DIGITS_PAIRS), '');
+  if (paired) lines.push(`### Paired differences (digits${tuned})`, '', ...(pairedNote ? [pairedNote, ''] : []), paired, '', 'Per corruption (points; ± the 95% interval\'s half-width, bold where it excludes 0, and the p-value, raw and adjusted by Holm\'s method over the column\'s corruptions):', '', pairedCorruptionTable(scored, DIGITS_PAIRS), '');
   return lines.join('\n');
 }

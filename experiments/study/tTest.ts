@@ -48,14 +48,44 @@ export function twoSidedP(t: number, df: number): number {
   return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 
+/** The mean and the sample standard deviation (n − 1 in the denominator). */
+function sampleMeanStd(xs: readonly number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) };
+}
+
 /** The paired t-test of per-seed differences: their mean against 0. NaN with fewer than two. */
 export function pairedTTestP(differences: readonly number[]): number {
   const n = differences.length;
   if (n < 2) return Number.NaN;
-  const mean = differences.reduce((a, b) => a + b, 0) / n;
-  const std = Math.sqrt(differences.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const { mean, std } = sampleMeanStd(differences);
   if (std === 0) return mean === 0 ? 1 : 0;
   return twoSidedP(mean / (std / Math.sqrt(n)), n - 1);
+}
+
+/** P(T ≥ t) for Student's t with `df` degrees of freedom. */
+export function upperTailP(t: number, df: number): number {
+  const twoSided = twoSidedP(t, df);
+  return t >= 0 ? twoSided / 2 : 1 - twoSided / 2;
+}
+
+/**
+ * The equivalence test (Schuirmann's two one-sided tests) of per-seed differences against the
+ * margin ±`margin`: the larger of the p-values of "mean ≤ −margin" and "mean ≥ +margin". Below
+ * alpha exactly when the 1 − 2·alpha interval of the mean lies inside the margin: evidence that
+ * the two differ by less than it, which a p-value of the difference test alone cannot give.
+ * NaN with fewer than two.
+ */
+export function equivalenceP(differences: readonly number[], margin: number): number {
+  const n = differences.length;
+  if (n < 2) return Number.NaN;
+  if (!(margin > 0)) throw new Error(`equivalenceP: the margin must be > 0, got ${margin}`);
+  const { mean, std } = sampleMeanStd(differences);
+  if (std === 0) return Math.abs(mean) < margin ? 0 : 1;
+  const standardError = std / Math.sqrt(n);
+  const aboveLower = upperTailP((mean + margin) / standardError, n - 1);
+  const belowUpper = upperTailP((margin - mean) / standardError, n - 1);
+  return Math.max(aboveLower, belowUpper);
 }
 
 /** The two-sided critical value: the t with P(|T| ≥ t) = alpha at `df` degrees of freedom (bisection on twoSidedP). */

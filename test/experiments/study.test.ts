@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsChart, claimsTable, flatnessChart, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedFlatnessTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsChart, claimsTable, flatnessChart, formatP, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedFlatnessTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
 import { checkPlan } from '../../src/distributed/studyPlan.ts';
 import { intervalChartSvg, roundTicks, type IntervalRow } from '../../experiments/study/chart.ts';
-import { incompleteBeta, normalCdf, pairedTPower, pairedTTestP, pairsForPower, tCritical, twoSidedP } from '../../experiments/study/tTest.ts';
+import { equivalenceP, incompleteBeta, normalCdf, pairedTPower, pairedTTestP, pairsForPower, tCritical, twoSidedP, upperTailP } from '../../experiments/study/tTest.ts';
 import { TestRandom } from '../helpers/random.ts';
 import { normalCdf as seriesNormalCdf } from '../helpers/statistics.ts';
 
@@ -270,6 +270,8 @@ describe('paired differences', () => {
     expect(claimsTable(all, [{ method: 'esp', baseline: 'none', paper: 'no difference' }])).toMatch(/consistent \(no difference resolved\) \|$/);
     expect(holmAdjusted([0.01, 0.04, 0.03])).toEqual([0.03, 0.06, 0.06].map((p) => expect.closeTo(p, 12)));
     expect(holmAdjusted([0.5, 0.6])).toEqual([1, 1]);
+    // A test that could not run (NaN) is not one of the m tests.
+    expect(holmAdjusted([0.01, Number.NaN, 0.03])).toEqual([0.02, Number.NaN, 0.03].map((p) => (Number.isNaN(p) ? Number.NaN : expect.closeTo(p, 12))));
     // Before every planned seed has trained there is no verdict.
     expect(claimsTable(all, ORDERING_CLAIMS, 5).split('\n')[2]).toMatch(/\| none yet \(3 of 5 seeds\) \|$/);
     // Resolved means Holm-adjusted p < 0.05: differences −1, −1.5, −2 (p = 0.035) tested twice are not.
@@ -282,14 +284,55 @@ describe('paired differences', () => {
     expect(claimsTable(all.slice(0, 4), ORDERING_CLAIMS)).toBe('');
   });
 
+  it('reproduces a claim of no difference only when the equivalence test puts it inside the margin', () => {
+    const none = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48)];
+    // The L2 runs renamed: Table 1's plan has no ablation arm.
+    const hard = (corruption: number[]) => corruption.map((c, seed) => { const s = scored('l2', seed, 11, c); return { ...s, run: { ...s.run, method: 'esp-hard' } }; });
+    // Differences +0.1, −0.1, 0 (mean 0, std 0.1): the 90% interval ±0.17 lies inside ±1.
+    const level = [...none, ...hard([40.1, 43.9, 48])];
+    const claim = { method: 'esp-hard', baseline: 'none', paper: 'no difference' as const, margin: 1 };
+    const p = equivalenceP([0.1, -0.1, 0], 1);
+    expect(claimsTable(level, [claim])).toMatch(new RegExp(`\\*\\*reproduced\\*\\* \\(equivalence within ±1\\.00: p ${formatP(p).replace('.', '\\.')}\\) \\|$`));
+    // Differences −1, −2, −3: no difference resolved (Holm p 0.074), but nothing shows it below 1 either.
+    const noisy = [...none, ...hard([39, 42, 45])];
+    expect(claimsTable(noisy, [claim])).toMatch(/ \| not resolved \(equivalence within ±1\.00: p 0\.[0-9]+\) \|$/);
+    // A resolved difference is not reproduced, margin or not.
+    const apart = [...none, ...hard([37, 40.8, 45.2])];
+    expect(claimsTable(apart, [claim])).toMatch(/\*\*not reproduced\*\* \(Naive \+ ESP, no smoothing resolved lower\) \|$/);
+  });
+
+  it('tests equivalence by two one-sided tests, as SciPy computes them and as the 90% interval says', () => {
+    // scipy.stats.t.sf: max(sf((mean + m)/se, n − 1), sf((m − mean)/se, n − 1)).
+    expect(equivalenceP([-2.58, -1.5, 0.3, -0.9, 0.4], 1.56)).toBeCloseTo(0.13905119704968116, 8);
+    expect(equivalenceP([0.2, -0.3, 0.1, 0.4, -0.1], 1)).toBeCloseTo(0.0007360855388867593, 8);
+    expect(upperTailP(0, 3)).toBe(0.5);
+    expect(upperTailP(-2, 4) + upperTailP(2, 4)).toBeCloseTo(1, 12);
+    // The duality: p < 0.05 exactly when the 90% interval lies inside ±margin.
+    const random = new TestRandom(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const differences = Array.from({ length: 2 + (trial % 6) }, () => random.normal() * 1.5 + 0.5);
+      const margin = random.uniform(0.2, 3.2);
+      const n = differences.length;
+      const { mean, std } = meanStd(differences);
+      const halfWidth = (tCritical(n - 1, 0.1) * std) / Math.sqrt(n);
+      const inside = mean - halfWidth > -margin && mean + halfWidth < margin;
+      expect(equivalenceP(differences, margin) < 0.05, `trial ${trial}`).toBe(inside);
+    }
+    expect(equivalenceP([0.5, 0.5], 1)).toBe(0);
+    expect(equivalenceP([1.5, 1.5], 1)).toBe(1);
+    expect(equivalenceP([1], 1)).toBeNaN();
+    expect(() => equivalenceP([1, 2], 0)).toThrow(/margin must be > 0, got 0/);
+  });
+
   it('per corruption, marks in bold the differences whose interval excludes 0', () => {
     const all = [scored('none', 0, 10, 40, 5), scored('none', 1, 12, 44, 5), scored('esp', 0, 11, 39, 3), scored('esp', 1, 13, 42, 3.2)];
     const table = pairedCorruptionTable(all, [['esp', 'none']]).split('\n');
     expect(table[0]).toBe('| corruption | Naive + ESP − Naive |');
     // fog: −2.0 and −1.8, half-width 12.706 · 0.1414 / √2 = 1.27: resolved; t = −19.0 at 1 df,
     // p = 1 − 2·atan(19)/π = 0.033. rotate: −1 and −2, half-width 6.35: not; t = −3, p = 1 − 2·atan(3)/π = 0.20.
-    expect(table[2]).toBe('| fog | **−1.90 ± 1.27** (p 0.033) |');
-    expect(table[3]).toBe('| rotate | −1.50 ± 6.35 (p 0.20) |');
+    // Holm over the column's two corruptions: 2 × 0.0335 = 0.067 for fog, then max(0.067, 0.20) for rotate.
+    expect(table[2]).toBe('| fog | **−1.90 ± 1.27** (p 0.033; Holm 0.067) |');
+    expect(table[3]).toBe('| rotate | −1.50 ± 6.35 (p 0.20; Holm 0.20) |');
   });
 
   it('pairs the flatness of the seeds both methods measured, radius by radius, and draws each method\'s mean over seeds', () => {
@@ -304,8 +347,9 @@ describe('paired differences', () => {
     const table = pairedFlatnessTable(all, [['esp', 'none']]).split('\n');
     expect(table[0]).toBe('| radius | Naive + ESP − Naive |');
     // Half-widths 12.706 · std / √2: 0.00127 at r = 2, 0.127 at r = 32; t = ±4 at 1 df both, p = 1 − 2·atan(4)/π = 0.16.
-    expect(table[2]).toBe('| r = 2 | −0.0004 ± 0.0013 (p 0.16) |');
-    expect(table[3]).toBe('| r = 32 | +0.0400 ± 0.1271 (p 0.16) |');
+    // Holm over the two radii: 2 × 0.16 = 0.31 for both.
+    expect(table[2]).toBe('| r = 2 | −0.0004 ± 0.0013 (p 0.16; Holm 0.31) |');
+    expect(table[3]).toBe('| r = 32 | +0.0400 ± 0.1271 (p 0.16; Holm 0.31) |');
     expect(table).toHaveLength(4);
     expect(pairedFlatnessTable(all.slice(0, 4), [['esp', 'none']])).toBe('');
     const chart = flatnessChart(all);
