@@ -82,25 +82,34 @@ export interface IntervalRow {
   lo: number;
   hi: number;
   reference?: number;
+  /** For a claim of no difference: the equivalence margin, drawn as a band ±margin around 0. */
+  margin?: number;
 }
 
 const ROW = 26;
 const GROUP = 22;
-const LABEL_WIDTH = 240;
+/** Room for the row labels: at least 240 px, more for long ones (about 6.5 px a character at 12 px sans-serif). */
+const labelWidth = (rows: readonly IntervalRow[]) => Math.max(240, Math.ceil(Math.max(...rows.map((r) => r.label.length)) * 6.5) + 20);
+/** The plot's own width, beside the labels. */
+const PLOT_WIDTH = 400;
 
 /**
  * Differences as rows against a shared axis: each seed a small dot, the mean a square on its
- * 95% interval, the paper's value a red diamond, and a line at 0. An interval clear of 0 is a
- * resolved difference; one clear of the diamond rules the paper's value out.
+ * 95% interval, the paper's value a red diamond, an equivalence margin a grey band, and a line
+ * at 0. An interval clear of 0 is a resolved difference; one clear of the diamond rules the
+ * paper's value out.
  */
 export function intervalChartSvg(rows: readonly IntervalRow[], title: string, xLabel: string): string {
   if (!rows.length) throw new Error(`intervalChartSvg: "${title}" has no rows`);
-  const all = rows.flatMap((r) => [...r.values, r.lo, r.hi, ...(r.reference === undefined ? [] : [r.reference])]);
+  const all = rows.flatMap((r) => [...r.values, r.lo, r.hi, ...(r.reference === undefined ? [] : [r.reference]), ...(r.margin === undefined ? [] : [-r.margin, r.margin])]);
   const [x0, x1] = range([...all, 0]);
-  const left = LABEL_WIDTH;
-  const right = WIDTH - 30;
+  const left = labelWidth(rows);
+  const width = left + PLOT_WIDTH;
+  const right = width - 30;
   const x = (v: number) => left + ((v - x0) / (x1 - x0)) * (right - left);
   const body: string[] = [];
+  // Drawn first, beneath the line at 0 and the rows.
+  const bands: string[] = [];
   let y = 50;
   rows.forEach((r, i) => {
     if (r.group !== undefined && r.group !== rows[i - 1]?.group) {
@@ -108,6 +117,7 @@ export function intervalChartSvg(rows: readonly IntervalRow[], title: string, xL
       body.push(`<text x="10" y="${y + 4}" font-weight="bold">${escapeXml(r.group)}</text>`);
       y += GROUP;
     }
+    if (r.margin !== undefined) bands.push(`<rect x="${x(-r.margin).toFixed(1)}" y="${y - 12}" width="${(x(r.margin) - x(-r.margin)).toFixed(1)}" height="24" fill="#dddddd"/>`);
     body.push(`<text x="${left - 10}" y="${y + 4}" text-anchor="end">${escapeXml(r.label)}</text>`);
     body.push(`<line x1="${x(r.lo).toFixed(1)}" y1="${y}" x2="${x(r.hi).toFixed(1)}" y2="${y}" stroke="${COLOURS[0]}" stroke-width="3"/>`);
     for (const v of r.values) body.push(`<circle cx="${x(v).toFixed(1)}" cy="${y - 7}" r="2.5" fill="#555555"/>`);
@@ -118,18 +128,20 @@ export function intervalChartSvg(rows: readonly IntervalRow[], title: string, xL
     }
     y += ROW;
   });
-  const height = y + 60;
+  const height = y + 78;
   const ticks = roundTicks(x0, x1);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="10" y="22" font-size="14">${escapeXml(title)}</text>`,
+    ...bands,
     `<line x1="${x(0).toFixed(1)}" y1="36" x2="${x(0).toFixed(1)}" y2="${y - 10}" stroke="#999999" stroke-dasharray="4 3"/>`,
     ...body,
     `<line x1="${left}" y1="${y - 10}" x2="${right}" y2="${y - 10}" stroke="black"/>`,
     ...ticks.map((v) => `<text x="${x(v).toFixed(1)}" y="${y + 6}" text-anchor="middle">${String(Number(v.toPrecision(6))).replace('-', '−')}</text>`),
-    `<text x="${WIDTH / 2}" y="${y + 26}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
-    `<text x="10" y="${y + 48}" fill="#333333">dots: seeds · square and bar: mean and 95% interval · red diamond: the paper's difference</text>`,
+    `<text x="${width / 2}" y="${y + 26}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text x="10" y="${y + 48}" fill="#333333">dots: seeds · square and bar: mean and 95% interval</text>`,
+    `<text x="10" y="${y + 66}" fill="#333333">red diamond: the paper's difference${rows.some((r) => r.margin !== undefined) ? ' · grey band: equivalence margin' : ''}</text>`,
     '</svg>',
   ].join('\n') + '\n';
 }

@@ -122,22 +122,23 @@ export function sweepChart(scored: readonly Scored[], suite = 'Fashion-MNIST-C')
 }
 
 /**
- * The paper's orderings as one figure: per group of runs (a study) and claim, the paired
+ * The paper's claims as one figure: per group of runs (a study) and claim, the paired
  * differences in mean corruption error seed by seed, their mean and 95% interval, and the
- * paper's own MNIST-C difference. Claims without two paired seeds are left out.
+ * paper's own MNIST-C difference (0 for a claim of no difference, with its equivalence
+ * margin). Claims without two paired seeds are left out.
  */
-export function claimsChart(groups: readonly { name: string; scored: readonly Scored[] }[], claims: readonly Claim[]): string {
+export function claimsChart(groups: readonly { name: string; scored: readonly Scored[]; claims: readonly Claim[] }[]): string {
   const metric = (s: Scored) => s.meanCorruptionError;
-  const rows: IntervalRow[] = groups.flatMap(({ name, scored }) =>
-    claims.flatMap(({ method, baseline }) => {
+  const rows: IntervalRow[] = groups.flatMap(({ name, scored, claims }) =>
+    claims.flatMap(({ method, baseline, paper: claimed, margin }) => {
       const pairing = pairRuns(scored, method, baseline);
       if (!pairing) return [];
       const d = pairedInterval(pairing, metric);
       const [paper, paperBase] = [PAPER_MNIST_C[method], PAPER_MNIST_C[baseline]];
-      const reference = paper && paperBase ? paper.mean - paperBase.mean : undefined;
-      return [{ group: name, label: `${differenceName(pairing)} (${pairing.seeds.length} seeds)`, values: differencesOf(pairing, metric), mean: d.mean, lo: d.mean - d.halfWidth, hi: d.mean + d.halfWidth, reference }];
+      const reference = claimed === 'no difference' ? 0 : paper && paperBase ? paper.mean - paperBase.mean : undefined;
+      return [{ group: name, label: `${differenceName(pairing)} (${pairing.seeds.length} seeds)`, values: differencesOf(pairing, metric), mean: d.mean, lo: d.mean - d.halfWidth, hi: d.mean + d.halfWidth, reference, margin }];
     }));
-  return intervalChartSvg(rows, 'The paper\'s orderings: paired differences in mean corruption error', 'method − baseline (points of mean corruption error; below 0: the method is better)');
+  return intervalChartSvg(rows, 'The paper\'s claims: paired differences in mean corruption error', 'method − baseline (points of mean corruption error; below 0: the method is better)');
 }
 
 /** Figure 4 right as a table: the mean loss rise ± standard error at each radius, per measured run. */

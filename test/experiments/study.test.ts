@@ -394,7 +394,7 @@ describe('paired differences', () => {
         scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48),
         scored('esp', 0, 11, 39), scored('esp', 1, 13, 42), scored('esp', 2, 15, 45),
       ];
-      const svg = claimsChart([{ name: 'Study A', scored: study }, { name: 'Study B', scored: study.slice(0, 4) }], ORDERING_CLAIMS);
+      const svg = claimsChart([{ name: 'Study A', scored: study, claims: ORDERING_CLAIMS }, { name: 'Study B', scored: study.slice(0, 4), claims: ORDERING_CLAIMS }]);
       // Study B pairs one seed only: no row, and no heading.
       expect(svg).toContain('>Study A</text>');
       expect(svg).not.toContain('Study B');
@@ -402,9 +402,24 @@ describe('paired differences', () => {
       expect(svg.match(/<circle /g)).toHaveLength(3);
       expect(svg.match(/<path /g)).toHaveLength(1); // the paper's −1.56
       expect(svg.match(/<rect /g)).toHaveLength(2); // the background and the one mean
+      expect(svg).not.toContain('equivalence margin');
       const rows: IntervalRow[] = [{ label: 'x', values: [1, 2], mean: 1.5, lo: 0.5, hi: 2.5 }];
       expect(intervalChartSvg(rows, 't', 'x').match(/<path /g)).toBeNull();
       expect(() => intervalChartSvg([], 'empty', 'x')).toThrow(/"empty" has no rows/);
+    });
+
+    it('draws a claim of no difference at 0, with its equivalence margin as a band the axis takes in', () => {
+      const study = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('esp', 0, 11, 40.2), scored('esp', 1, 13, 44.1)];
+      const svg = claimsChart([{ name: 'Ablation', scored: study, claims: [{ method: 'esp', baseline: 'none', paper: 'no difference', margin: 3 }] }]);
+      expect(svg).toContain('grey band: equivalence margin');
+      // Background, band, mean; the diamond at 0 sits on the axis, at the band's centre.
+      const rects = [...svg.matchAll(/<rect x="([0-9.]+)" y="[0-9.-]+" width="([0-9.]+)" height="24"/g)];
+      expect(rects).toHaveLength(1);
+      const [bandLeft, bandWidth] = [Number(rects[0]![1]), Number(rects[0]![2])];
+      const diamond = Number(/<path d="M ([0-9.]+) /.exec(svg)![1]);
+      expect(diamond).toBeCloseTo(bandLeft + bandWidth / 2, 0);
+      // Differences +0.2 and +0.1 alone would give an axis of about ±0.3; the margin widens it to ±3.
+      expect(svg).toMatch(/>−3<\/text>|>−2<\/text>/);
     });
   });
 });
