@@ -295,10 +295,12 @@ export function claimsTable(scored: readonly Scored[], claims: readonly Claim[],
  * Two cells for the paper's own MNIST-C difference: the difference and whether the 95% interval
  * holds it (one the interval excludes is one the seeds rule out, resolved or not); and how many
  * paired seeds a two-sided paired t-test at 0.05 needs to detect it with 80% power, were the
- * differences' std the one measured here (a noisy estimate itself with few seeds). '–' twice
- * where the paper gives no number for one of the two methods.
+ * differences' std the one measured here (a noisy estimate itself with few seeds). For a claim
+ * of no difference with a margin: 0 and the margin. '–' twice where the paper gives no number
+ * for one of the two methods.
  */
 function paperGapCells(claim: Claim, lo: number, hi: number, std: number): string {
+  if (claim.paper === 'no difference' && claim.margin !== undefined) return `≈ 0 (margin ±${claim.margin.toFixed(2)}) | –`;
   const [method, baseline] = [PAPER_MNIST_C[claim.method], PAPER_MNIST_C[claim.baseline]];
   if (!method || !baseline) return '– | –';
   const gap = method.mean - baseline.mean;

@@ -292,6 +292,7 @@ describe('paired differences', () => {
     const level = [...none, ...hard([40.1, 43.9, 48])];
     const claim = { method: 'esp-hard', baseline: 'none', paper: 'no difference' as const, margin: 1 };
     const p = equivalenceP([0.1, -0.1, 0], 1);
+    expect(claimsTable(level, [claim])).toMatch(/ \| ≈ 0 \(margin ±1\.00\) \| – \| /);
     expect(claimsTable(level, [claim])).toMatch(new RegExp(`\\*\\*reproduced\\*\\* \\(equivalence within ±1\\.00: p ${formatP(p).replace('.', '\\.')}\\) \\|$`));
     // Differences −1, −2, −3: no difference resolved (Holm p 0.074), but nothing shows it below 1 either.
     const noisy = [...none, ...hard([39, 42, 45])];
