@@ -199,10 +199,10 @@ export function pairRuns(scored: readonly Scored[], method: string, baseline: st
 /** metric(run) − metric(base), seed by seed. */
 const differencesOf = (pairing: Pairing, metric: (s: Scored) => number) => pairing.pairs.map(([s, b]) => metric(s) - metric(b));
 
-/** metric(run) − metric(base) per seed, summarised. */
-export function pairedInterval(pairing: Pairing, metric: (s: Scored) => number): Interval {
+/** metric(run) − metric(base) per seed, summarised; the interval is 1 − alpha (95% by default). */
+export function pairedInterval(pairing: Pairing, metric: (s: Scored) => number, alpha = 0.05): Interval {
   const { mean, std, n } = meanStd(differencesOf(pairing, metric));
-  return { mean, std, halfWidth: (tCritical(n - 1) * std) / Math.sqrt(n) };
+  return { mean, std, halfWidth: (tCritical(n - 1, alpha) * std) / Math.sqrt(n) };
 }
 
 const pairingsOf = (scored: readonly Scored[], comparisons: Comparisons) =>
@@ -233,6 +233,25 @@ export function pairedTable(scored: readonly Scored[], comparisons: Comparisons,
   if (!rows.length) return '';
   const header = `| difference | seeds | ${metrics.map((m) => `${m.name} | 95% interval | p`).join(' | ')} |`;
   return [header, `|---|---|${metrics.map(() => '---:|---:|---:').join('|')}|`, ...rows].join('\n');
+}
+
+/**
+ * One row per comparison with two paired seeds: whether the two methods' mean corruption errors
+ * are equivalent within ±margin, by the two one-sided tests (equivalenceP): the 90% interval of
+ * the paired difference, the p-value raw and Holm-adjusted over the table, and the answer at
+ * 0.05 after the adjustment. '' when no comparison has pairs.
+ */
+export function equivalenceTable(scored: readonly Scored[], comparisons: Comparisons, margin: number): string {
+  const metric = (s: Scored) => s.meanCorruptionError;
+  const pairings = pairingsOf(scored, comparisons);
+  if (!pairings.length) return '';
+  const pValues = pairings.map((p) => equivalenceP(differencesOf(p, metric), margin));
+  const holm = holmAdjusted(pValues);
+  const rows = pairings.map((p, i) => {
+    const d = pairedInterval(p, metric, 0.1);
+    return `| ${differenceName(p)} | ${p.seeds.join(', ')} | ${signed(d.mean)} | ${signed(d.mean - d.halfWidth)} … ${signed(d.mean + d.halfWidth)} | ${formatP(pValues[i]!)} | ${formatP(holm[i]!)} | ${holm[i]! < 0.05 ? '**yes**' : 'not shown'} |`;
+  });
+  return [`| difference | seeds | mean corruption error (points) | 90% interval | p (within ±${margin.toFixed(2)}) | p, Holm over the table | equivalent? |`, '|---|---|---:|---:|---:|---:|---|', ...rows].join('\n');
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chooseFromSweep, DEFAULT_SETTINGS, planStudy, selectRuns, suiteOf, type Choice } from '../../experiments/study/plan.ts';
 import { isFinished, readResults, resultFile, runAll, runOne, suiteDir, suitesOf } from '../../experiments/study/runner.ts';
-import { claimsChart, claimsTable, flatnessChart, formatP, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedFlatnessTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
+import { claimsChart, claimsTable, equivalenceTable, flatnessChart, formatP, holmAdjusted, digitsSection, meanStd, ORDERING_CLAIMS, powerTable, methodTable, didNotTrain, DID_NOT_TRAIN_ERROR, pairedCorruptionTable, pairedFlatnessTable, pairedInterval, pairedTable, pairRuns, perCorruptionTable, RELATIVE_CORRUPTION_ERROR, sweepChart, type Scored } from '../../experiments/study/report.ts';
 import { meanTrueLabelMass, resolveEspSettings } from '../../src/augment/espSettings.ts';
 import { preset } from '../../src/train/presets.ts';
 import { resolveRunSpec } from '../../src/train/runSpec.ts';
@@ -300,6 +300,20 @@ describe('paired differences', () => {
     // A resolved difference is not reproduced, margin or not.
     const apart = [...none, ...hard([37, 40.8, 45.2])];
     expect(claimsTable(apart, [claim])).toMatch(/\*\*not reproduced\*\* \(Naive \+ ESP, no smoothing resolved lower\) \|$/);
+  });
+
+  it('tables each comparison\'s equivalence test with its 90% interval, Holm-adjusted over the table', () => {
+    const none = [scored('none', 0, 10, 40), scored('none', 1, 12, 44), scored('none', 2, 14, 48)];
+    const as = (method: string, corruption: number[]) => corruption.map((c, seed) => { const s = scored('l2', seed, 11, c); return { ...s, run: { ...s.run, method } }; });
+    // esp-hard − Naive: +0.1, −0.1, 0; esp-static − Naive: −1, −2, −3.
+    const all = [...none, ...as('esp-hard', [40.1, 43.9, 48]), ...as('esp-static', [39, 42, 45])];
+    const rows = equivalenceTable(all, [['esp-hard', 'none'], ['esp-static', 'none']], 1).split('\n');
+    expect(rows[0]).toBe('| difference | seeds | mean corruption error (points) | 90% interval | p (within ±1.00) | p, Holm over the table | equivalent? |');
+    // Half-width t₀.₉₅(2) · 0.1 / √3 = 2.920 · 0.0577 = 0.17; Holm doubles the smaller p.
+    const hard = equivalenceP([0.1, -0.1, 0], 1);
+    expect(rows[2]).toBe(`| Naive + ESP, no smoothing − Naive | 0, 1, 2 | +0.00 | −0.17 … +0.17 | ${formatP(hard)} | ${formatP(2 * hard)} | **yes** |`);
+    expect(rows[3]).toMatch(/^\| Naive \+ ESP, static smoothing − Naive \| 0, 1, 2 \| −2\.00 \| −3\.69 … −0\.31 \| .* \| not shown \|$/);
+    expect(equivalenceTable(none, [['esp-hard', 'none']], 1)).toBe('');
   });
 
   it('tests equivalence by two one-sided tests, as SciPy computes them and as the 90% interval says', () => {
