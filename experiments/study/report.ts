@@ -4,7 +4,10 @@
 import type { CorruptionReport } from '../../src/train/evaluate.ts';
 import { intervalChartSvg, lineChartSvg, type IntervalRow, type Series } from './chart.ts';
 import type { Run } from './plan.ts';
-import { equivalenceP, pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
+import { equivalenceP, meanStd, pairedTTestP, pairsForPower, tCritical } from './tTest.ts';
+
+// The study's tables and the Theorem-1 toy summarise seeds with it.
+export { meanStd };
 
 /** What `espgpu flatness --json` reports (the parts the study uses). */
 export interface FlatnessRecord {
@@ -42,13 +45,6 @@ export function scoreOf(record: RunRecord): Scored {
     wallSeconds: record.wallSeconds,
     ...(record.flatness ? { flatness: record.flatness } : {}),
   };
-}
-
-export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
-  return { mean, std, n };
 }
 
 const format = ({ mean, std, n }: { mean: number; std: number; n: number }) => (n > 1 ? `${mean.toFixed(2)} ± ${std.toFixed(2)}` : `${mean.toFixed(2)}`) + (n === 1 ? ' (1 run)' : '');
@@ -128,7 +124,7 @@ export function sweepChart(scored: readonly Scored[], suite = 'Fashion-MNIST-C')
  * margin). Claims without two paired seeds are left out.
  */
 export function claimsChart(groups: readonly { name: string; scored: readonly Scored[]; claims: readonly Claim[] }[]): string {
-  const metric = (s: Scored) => s.meanCorruptionError;
+  const metric = CORRUPTION_ERROR.of;
   const rows: IntervalRow[] = groups.flatMap(({ name, scored, claims }) =>
     claims.flatMap(({ method, baseline, paper: claimed, margin }) => {
       const pairing = pairRuns(scored, method, baseline);
@@ -242,7 +238,7 @@ export function pairedTable(scored: readonly Scored[], comparisons: Comparisons,
  * 0.05 after the adjustment. '' when no comparison has pairs.
  */
 export function equivalenceTable(scored: readonly Scored[], comparisons: Comparisons, margin: number): string {
-  const metric = (s: Scored) => s.meanCorruptionError;
+  const metric = CORRUPTION_ERROR.of;
   const pairings = pairingsOf(scored, comparisons);
   if (!pairings.length) return '';
   const pValues = pairings.map((p) => equivalenceP(differencesOf(p, metric), margin));
@@ -278,7 +274,7 @@ export interface Claim {
  * spread by chance. '' when no claim has pairs.
  */
 export function claimsTable(scored: readonly Scored[], claims: readonly Claim[], plannedSeeds = 2): string {
-  const metric = (s: Scored) => s.meanCorruptionError;
+  const metric = CORRUPTION_ERROR.of;
   const tested = claims.flatMap((claim) => {
     const pairing = pairRuns(scored, claim.method, claim.baseline);
     if (!pairing) return [];

@@ -48,17 +48,19 @@ export function twoSidedP(t: number, df: number): number {
   return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 
-/** The mean and the sample standard deviation (n − 1 in the denominator). */
-function sampleMeanStd(xs: readonly number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) };
+/** The mean and the sample standard deviation (n − 1 in the denominator; NaN for one value). */
+export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : NaN;
+  return { mean, std, n };
 }
 
 /** The paired t-test of per-seed differences: their mean against 0. NaN with fewer than two. */
 export function pairedTTestP(differences: readonly number[]): number {
   const n = differences.length;
   if (n < 2) return Number.NaN;
-  const { mean, std } = sampleMeanStd(differences);
+  const { mean, std } = meanStd(differences);
   if (std === 0) return mean === 0 ? 1 : 0;
   return twoSidedP(mean / (std / Math.sqrt(n)), n - 1);
 }
@@ -80,7 +82,7 @@ export function equivalenceP(differences: readonly number[], margin: number): nu
   const n = differences.length;
   if (n < 2) return Number.NaN;
   if (!(margin > 0)) throw new Error(`equivalenceP: the margin must be > 0, got ${margin}`);
-  const { mean, std } = sampleMeanStd(differences);
+  const { mean, std } = meanStd(differences);
   if (std === 0) return Math.abs(mean) < margin ? 0 : 1;
   const standardError = std / Math.sqrt(n);
   const aboveLower = upperTailP((mean + margin) / standardError, n - 1);
